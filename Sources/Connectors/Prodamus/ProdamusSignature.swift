@@ -1,0 +1,243 @@
+import Flows
+
+/// Prodamus' `Hmac::create` / `Hmac::verify`: HMAC-SHA256 over a PHP-canonical JSON form of
+/// the data. Signs webhooks (`Sign` header), payment links and REST calls (`signature`).
+///
+/// Webhook data is `$_POST` as PHP built it (`PHPForm.parse`); for links and REST calls,
+/// sign the data before adding `signature`.
+public enum ProdamusSignature {
+    /// The exact string Prodamus signs: keys sorted recursively like PHP 8.2
+    /// `ksort($a, SORT_REGULAR)`, then `json_encode($a, JSON_UNESCAPED_UNICODE)`.
+    ///
+    /// Leaves are already strings (PHP's `strval` step). No spaces; non-ASCII stays raw UTF-8;
+    /// `/` is written `\/` and U+2028/U+2029 as `\u2028`/`\u2029`, as PHP does. An array whose
+    /// keys are 0…n-1 after sorting becomes a JSON list, any other array an object.
+    ///
+    /// Nesting deeper than `json_encode`'s 512 levels makes PHP sign the empty string, and
+    /// so does this (form data is at most 65 levels deep).
+    public static func canonicalJSON(_ data: PHPArray) -> String {
+        var out = ""
+        out.reserveCapacity(256)
+        return encode(data, into: &out, depth: 1) ? out : ""
+    }
+
+    /// Lowercase hex HMAC-SHA256 of `canonicalJSON(data)` keyed by `secret`.
+    public static func sign(_ data: PHPArray, secret: String) -> String {
+        Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), message: Array(canonicalJSON(data).utf8)))
+    }
+
+    /// Whether `signature` is the signature of `data`: ASCII case-insensitive, compared in
+    /// constant time. An empty or wrongly sized signature never matches.
+    public static func verify(_ data: PHPArray, secret: String, signature: String) -> Bool {
+        let expected = Array(sign(data, secret: secret).utf8)
+        let given = signature.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        // Strict equality on purpose: PHP's `==` would also accept numeric look-alikes ("0e…").
+        return Crypto.constantTimeEquals(expected, given)
+    }
+
+    // MARK: - JSON
+
+    /// `json_encode`'s default depth limit.
+    private static let maxDepth = 512
+
+    /// Appends the JSON of `array`; false when it nests deeper than `maxDepth`.
+    private static func encode(_ array: PHPArray, into out: inout String, depth: Int) -> Bool {
+        guard depth <= maxDepth else { return false }
+        let sorted = ksort(array.entries)
+        guard !sorted.isEmpty else {
+            out += "[]"
+            return true
+        }
+        let isList = sorted.enumerated().allSatisfy { position, entry in entry.key == .int(position) }
+        out += isList ? "[" : "{"
+        for (position, entry) in sorted.enumerated() {
+            if position > 0 { out += "," }
+            if !isList {
+                encode(string: entry.key.description, into: &out)
+                out += ":"
+            }
+            switch entry.value {
+            case .string(let text): encode(string: text, into: &out)
+            case .array(let inner): guard encode(inner, into: &out, depth: depth + 1) else { return false }
+            }
+        }
+        out += isList ? "]" : "}"
+        return true
+    }
+
+    private static let lowerHex = Array("0123456789abcdef")
+
+    private static func encode(string: String, into out: inout String) {
+        out += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "/": out += "\\/"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            case _ where scalar.value < 0x20:
+                out += "\\u00"
+                out.append(lowerHex[Int(scalar.value >> 4)])
+                out.append(lowerHex[Int(scalar.value & 0x0F)])
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    // MARK: - ksort(SORT_REGULAR), PHP 8.2
+
+    /// A key with what comparisons need worked out once.
+    private struct SortKey {
+        let key: PHPKey
+        let bytes: [UInt8]
+        let number: NumericString?
+
+        init(_ key: PHPKey) {
+            self.key = key
+            if case .string(let text) = key {
+                bytes = Array(text.utf8)
+                number = NumericString(bytes)
+            } else {
+                bytes = []
+                number = nil
+            }
+        }
+    }
+
+    /// Stable sort by PHP 8.2 key order; PHP's sort is stable as well. Where the order is not
+    /// transitive (integers or numeric strings mixed with other strings, like 2, 10 and "1a";
+    /// or numeric strings beyond `Int` range), PHP's result depends on its sort algorithm, which this
+    /// does not copy. Prodamus data has no such keys; a mismatch only fails verification.
+    private static func ksort(_ entries: [PHPArray.Entry]) -> [PHPArray.Entry] {
+        entries.enumerated()
+            .map { (offset: $0.offset, entry: $0.element, key: SortKey($0.element.key)) }
+            .sorted { lhs, rhs in
+                let order = compare(lhs.key, rhs.key)
+                return order != 0 ? order < 0 : lhs.offset < rhs.offset
+            }
+            .map(\.entry)
+    }
+
+    /// `php_array_key_compare_unstable_i`: integers numerically, two strings with
+    /// `zendi_smart_strcmp`, an integer and a string with `zend_compare` (the GH-9296 rule).
+    private static func compare(_ lhs: SortKey, _ rhs: SortKey) -> Int {
+        switch (lhs.key, rhs.key) {
+        case let (.int(a), .int(b)): a < b ? -1 : (a > b ? 1 : 0)
+        case (.string, .string): smartCompare(lhs, rhs)
+        case let (.int(a), .string): compare(long: a, string: rhs)
+        case let (.string, .int(b)): -compare(long: b, string: lhs)
+        }
+    }
+
+    /// `zendi_smart_strcmp`: numerically when both strings are numeric, otherwise byte-wise.
+    private static func smartCompare(_ a: SortKey, _ b: SortKey) -> Int {
+        guard let x = a.number, let y = b.number else { return byteCompare(a.bytes, b.bytes) }
+        switch (x, y) {
+        case let (.long(l1), .long(l2)):
+            return l1 < l2 ? -1 : (l1 > l2 ? 1 : 0)
+        case let (.double(d1, o1), .double(d2, o2)):
+            // Integers that overflowed to the same side, or equal infinities: doubles have
+            // lost the difference, so PHP falls back to comparing the text.
+            if (o1 != 0 && o1 == o2 && d1 - d2 == 0) || (d1 == d2 && !d1.isFinite) { return byteCompare(a.bytes, b.bytes) }
+            return threeWay(d1, d2)
+        case let (.long(l1), .double(d2, o2)):
+            return o2 != 0 ? -o2 : threeWay(Double(l1), d2)
+        case let (.double(d1, o1), .long(l2)):
+            return o1 != 0 ? o1 : threeWay(d1, Double(l2))
+        }
+    }
+
+    /// `compare_longs_to_string`.
+    private static func compare(long: Int, string: SortKey) -> Int {
+        switch string.number {
+        case .long(let other): long < other ? -1 : (long > other ? 1 : 0)
+        case .double(let other, _): threeWay(Double(long), other)
+        case nil: byteCompare(Array(String(long).utf8), string.bytes)
+        }
+    }
+
+    private static func threeWay(_ a: Double, _ b: Double) -> Int {
+        a < b ? -1 : (a > b ? 1 : 0)
+    }
+
+    /// `zend_binary_strcmp`, normalized: bytes first, then length.
+    private static func byteCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        for (x, y) in zip(a, b) where x != y { return x < y ? -1 : 1 }
+        return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
+    }
+}
+
+/// PHP's `is_numeric_string` (PHP 8: leading and trailing white space allowed; decimal
+/// integers, decimals and exponents; no hex, no `inf`/`nan`).
+private enum NumericString {
+    case long(Int)
+    /// `overflow` is +1/-1 for an integer literal beyond `Int` range, else 0.
+    case double(Double, overflow: Int)
+
+    init?(_ bytes: [UInt8]) {
+        func isWhite(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        func isDigit(_ index: Int) -> Bool {
+            index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
+        }
+        var index = 0
+        while index < bytes.count, isWhite(bytes[index]) { index += 1 }
+        let start = index
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+        let integerStart = index
+        while isDigit(index) { index += 1 }
+        let integerDigits = bytes[integerStart..<index]
+        var isInteger = true
+        if index < bytes.count, bytes[index] == UInt8(ascii: "."), !integerDigits.isEmpty || isDigit(index + 1) {
+            isInteger = false
+            index += 1
+            while isDigit(index) { index += 1 }
+        } else if integerDigits.isEmpty {
+            return nil
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            var exponent = index + 1
+            if exponent < bytes.count, bytes[exponent] == UInt8(ascii: "-") || bytes[exponent] == UInt8(ascii: "+") { exponent += 1 }
+            if isDigit(exponent) {
+                isInteger = false
+                index = exponent
+                while isDigit(index) { index += 1 }
+            }
+        }
+        let end = index
+        while index < bytes.count, isWhite(bytes[index]) { index += 1 }
+        guard index == bytes.count else { return nil }
+
+        let literal = String(decoding: bytes[start..<end], as: UTF8.self)
+        let significant = integerDigits.drop { $0 == UInt8(ascii: "0") }
+        // PHP counts integer digits after leading zeros; from the 20th on it is an overflow,
+        // even when a fraction follows.
+        if significant.count >= 20 {
+            self = .double(Double(literal) ?? 0, overflow: negative ? -1 : 1)
+            return
+        }
+        guard isInteger else {
+            self = .double(Double(literal) ?? 0, overflow: 0)
+            return
+        }
+        if significant.count == 19 {
+            // PHP's `strcmp` against "9223372036854775808" runs on to the end of the string,
+            // trailing white space included.
+            let order = bytes[significant.startIndex...].lexicographicallyPrecedes(Array("9223372036854775808".utf8))
+                ? -1 : (bytes[significant.startIndex...].elementsEqual(Array("9223372036854775808".utf8)) ? 0 : 1)
+            guard order < 0 || (order == 0 && negative) else {
+                self = .double(Double(literal) ?? 0, overflow: negative ? -1 : 1)
+                return
+            }
+        }
+        self = .long(Int(literal) ?? 0)
+    }
+}

@@ -1,0 +1,120 @@
+import Yams
+
+/// A YAML node with its position, scalars kept as the raw text the author wrote.
+///
+/// We never let the YAML 1.1 resolver decide what a scalar means: unquoted `on`, `yes` and
+/// `9:30` would turn into `true`, `true` and `570`. The checker reads the raw text and decides
+/// by the field's declared type, warning where a reader could be misled.
+public indirect enum SourceNode: Sendable {
+    case scalar(Scalar)
+    case mapping([(key: Scalar, value: SourceNode)], SourceLocation)
+    case sequence([SourceNode], SourceLocation)
+
+    public struct Scalar: Sendable {
+        public var text: String
+        /// True when written plain (unquoted, not a block scalar): only then do YAML's
+        /// implicit types (null, booleans, numbers) apply.
+        public var isPlain: Bool
+        /// True for 'single' and "double" quoted scalars: the text starts one column after `location`.
+        public var isQuoted: Bool = false
+        public var location: SourceLocation
+
+        /// Where the character at `offset` in `text` is, for carets that point inside a template.
+        public func location(ofOffset offset: Int) -> SourceLocation {
+            let before = text.unicodeScalars.prefix(offset)
+            let lineBreaks = before.filter { $0 == "\n" }.count
+            if lineBreaks == 0 || isPlain || isQuoted {
+                guard lineBreaks == 0 else { return location }
+                return location.advanced(by: offset + (isQuoted ? 1 : 0))
+            }
+            // A block scalar (| or >): its text starts on the next line, indented past the key.
+            let column = before.count - (before.lastIndex(of: "\n").map { before.distance(from: before.startIndex, to: $0) + 1 } ?? 0)
+            return SourceLocation(file: location.file, line: location.line + lineBreaks + 1, column: location.column + 2 + column)
+        }
+    }
+
+    public var location: SourceLocation {
+        switch self {
+        case .scalar(let s): s.location
+        case .mapping(_, let l), .sequence(_, let l): l
+        }
+    }
+
+    public var scalar: Scalar? { if case .scalar(let s) = self { s } else { nil } }
+
+    public var mapping: [(key: Scalar, value: SourceNode)]? { if case .mapping(let m, _) = self { m } else { nil } }
+
+    public var sequence: [SourceNode]? { if case .sequence(let s, _) = self { s } else { nil } }
+
+    /// The value of `key` in a mapping.
+    public subscript(key: String) -> SourceNode? {
+        mapping?.first { $0.key.text == key }?.value
+    }
+
+    /// What the node is, for messages: "a mapping", "a list", "a text".
+    public var kindName: String {
+        switch self {
+        case .scalar: "a single value"
+        case .mapping: "a mapping (key: value)"
+        case .sequence: "a list"
+        }
+    }
+}
+
+extension SourceNode {
+    /// Parses YAML text; syntax errors come back as located diagnostics.
+    public static func parse(_ text: String, file: String) throws(Diagnostic) -> SourceNode? {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw syntaxDiagnostic(error, file: file)
+        } catch {
+            throw Diagnostic.error(at: SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(error)", code: "yaml-syntax")
+        }
+        return node.map { convert($0, file: file) }
+    }
+
+    private static func location(_ mark: Mark?, _ file: String) -> SourceLocation {
+        SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    private static func convert(_ node: Node, file: String) -> SourceNode {
+        switch node {
+        case .scalar(let s):
+            return .scalar(Scalar(text: s.string, isPlain: s.style == .plain || s.style == .any,
+                                  isQuoted: s.style == .singleQuoted || s.style == .doubleQuoted, location: location(s.mark, file)))
+        case .mapping(let m):
+            let pairs = m.map { pair -> (key: Scalar, value: SourceNode) in
+                let key = pair.key.scalar.map { Scalar(text: $0.string, isPlain: true, isQuoted: false, location: location($0.mark, file)) }
+                    ?? Scalar(text: "", isPlain: true, isQuoted: false, location: location(pair.key.mark, file))
+                return (key, convert(pair.value, file: file))
+            }
+            return .mapping(pairs, location(m.mark, file))
+        case .sequence(let s):
+            return .sequence(s.map { convert($0, file: file) }, location(s.mark, file))
+        case .alias(let a):
+            return .scalar(Scalar(text: "*\(a.anchor.rawValue)", isPlain: false, isQuoted: false, location: location(a.mark, file)))
+        }
+    }
+
+    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            var notes: [String] = []
+            if let context { notes.append("\(context.text) at line \(context.mark.line), column \(context.mark.column)") }
+            if problem.contains("tab") || problem.contains("cannot start any token") {
+                notes.append("indent with spaces, not tabs")
+            } else if problem.contains("mapping values are not allowed") {
+                notes.append("check the indentation, or quote a value that contains ': '")
+            }
+            return .error(at: location(mark, file), "invalid YAML: \(problem)", code: "yaml-syntax", notes: notes)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return .error(at: location(context.mark, file), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
+                          code: "duplicate-key", notes: ["each key may appear once; remove or rename the repeated one"])
+        default:
+            return .error(at: SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", code: "yaml-syntax")
+        }
+    }
+}

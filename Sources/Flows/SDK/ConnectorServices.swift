@@ -1,0 +1,59 @@
+import Logging
+
+/// What the hub hands a connector instance: its name, logger, the database, outbound HTTP,
+/// and the sink for the events it raises. Connectors never see the hub's HTTP server or
+/// another connector, only these protocols.
+public struct ConnectorServices: Sendable {
+    /// The instance name from config (`db`, `telegram`, `payments`).
+    public var instance: String
+    public var logger: Logger
+    public var database: (any SQLDatabase)?
+    public var http: any HTTPClient
+    public var events: any EventSink
+    /// The hub's public base URL, without a trailing slash (for webhooks and links).
+    public var publicURL: String
+
+    public init(instance: String, logger: Logger, database: (any SQLDatabase)?, http: any HTTPClient, events: any EventSink, publicURL: String) {
+        self.instance = instance
+        self.logger = logger
+        self.database = database
+        self.http = http
+        self.events = events
+        self.publicURL = publicURL
+    }
+}
+
+/// A connector instance's checked config: values with `${ENV}` resolved and defaults applied.
+public typealias ConnectorConfig = Fields
+
+/// An event a connector raises, with the key that makes re-deliveries duplicates.
+public struct IncomingEvent: Sendable {
+    /// The instance that raised it (`prodamus`).
+    public var instance: String
+    /// The trigger name as declared (`paid`).
+    public var trigger: String
+    public var payload: Value
+    /// The provider's identity of the event (Prodamus `order_id` + `payment_status`, Telegram `update_id`).
+    public var dedupKey: String
+
+    public init(instance: String, trigger: String, payload: Value, dedupKey: String) {
+        self.instance = instance
+        self.trigger = trigger
+        self.payload = payload
+        self.dedupKey = dedupKey
+    }
+}
+
+/// Where connectors deliver events. `emit` returns only once the event is durably stored,
+/// so a webhook may be acknowledged right after it.
+public protocol EventSink: Sendable {
+    @discardableResult
+    func emit(_ event: IncomingEvent) async throws -> EmitOutcome
+}
+
+public enum EmitOutcome: Sendable, Hashable {
+    /// Stored; this many runs were started.
+    case accepted(runs: Int)
+    /// Seen before: acknowledged, nothing started.
+    case duplicate
+}

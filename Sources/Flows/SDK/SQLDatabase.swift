@@ -1,0 +1,83 @@
+/// Which SQL dialect a database speaks; statements use `$1`, `$2` … placeholders in both.
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// One row of a result: column names in order and their values.
+public struct SQLRow: Sendable, Hashable {
+    public let columns: [String]
+    public let values: [Value]
+
+    public init(columns: [String], values: [Value]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    /// The value of a column, or `nil` when there is no such column.
+    public subscript(column: String) -> Value? {
+        columns.firstIndex(of: column).map { values[$0] }
+    }
+
+    /// The row as an object, as flows see it.
+    public var object: Value {
+        .object(Dictionary(zip(columns, values), uniquingKeysWith: { first, _ in first }))
+    }
+}
+
+/// A blocking connection, used by one thread at a time inside `SQLDatabase.withConnection`.
+/// Parameters are always bound, never spliced into the SQL text.
+public protocol SQLConnection: AnyObject {
+    /// Runs a statement and returns its rows (`RETURNING` rows too).
+    func query(_ sql: String, _ parameters: [Value]) throws -> [SQLRow]
+    /// Runs a statement and returns the number of rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [Value]) throws -> Int
+}
+
+/// A database handed to the hub's store and to the `db` connector: SQLite or PostgreSQL.
+/// Implementations run the blocking C calls on their own threads, never on Swift's cooperative pool.
+public protocol SQLDatabase: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs `body` with a connection of its own, off the cooperative pool.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    /// Runs `body` inside BEGIN … COMMIT (ROLLBACK when it throws).
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    /// Closes all connections.
+    func close() async
+}
+
+extension SQLDatabase {
+    public func query(_ sql: String, _ parameters: [Value] = []) async throws -> [SQLRow] {
+        try await withConnection { try $0.query(sql, parameters) }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [Value] = []) async throws -> Int {
+        try await withConnection { try $0.execute(sql, parameters) }
+    }
+}
+
+/// A database error with the server's SQLSTATE (Postgres) or result code name (SQLite).
+public struct SQLError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// A UNIQUE or PRIMARY KEY constraint refused the row.
+        case uniqueViolation = "unique-violation"
+        /// The server cannot be reached or the connection broke; retrying later may work.
+        case unavailable
+        /// Lock contention or serialization failure; retrying soon may work.
+        case busy
+        case other
+    }
+
+    public var kind: Kind
+    public var code: String
+    public var message: String
+
+    public init(kind: Kind, code: String, message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "database error \(code): \(message)" }
+}

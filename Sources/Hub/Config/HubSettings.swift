@@ -1,0 +1,54 @@
+import Flows
+import Foundation
+
+/// The deployment's settings, from the environment variables every deployment and test harness share.
+public struct HubSettings: Sendable {
+    /// `postgres://…` (any libpq URI or key=value string) or `sqlite:PATH`.
+    public var databaseURL: String
+    public var listenHost: String
+    public var listenPort: Int
+    /// The public base URL, without a trailing slash.
+    public var publicURL: String
+    public var flowsPath: String
+    /// `hub.yaml`, when present.
+    public var configPath: String
+    public var adminPassword: String?
+    public var environment: [String: String]
+
+    public static let defaultDatabaseURL = "sqlite:hub.db"
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.environment = environment
+        databaseURL = environment["HUB_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? HubSettings.defaultDatabaseURL
+        let listen = environment["HUB_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1:8080"
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw HubError(code: "bad-setting", "HUB_LISTEN must be HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        listenHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        listenPort = port
+        let publicURL = environment["HUB_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(listen)"
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        flowsPath = environment["HUB_FLOWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "flows"
+        configPath = environment["HUB_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "hub.yaml"
+        adminPassword = environment["HUB_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The connector instances: `hub.yaml` when it exists, else every built-in under its default name.
+    public func catalog(registry: ConnectorRegistry) -> (catalog: Catalog, diagnostics: [Diagnostic], source: String?) {
+        guard let data = FileManager.default.contents(atPath: configPath), let text = String(data: data, encoding: .utf8) else {
+            return (Catalog.defaults(registry), [], nil)
+        }
+        var compiler = FlowCompiler(catalog: Catalog(registry: registry), environment: environment)
+        let (catalog, diagnostics) = compiler.compileConfig(text, file: configPath)
+        return (catalog, diagnostics, text)
+    }
+}
+
+extension HubSettings {
+    /// The database for messages: the SQLite path, or the Postgres host and database without credentials.
+    public var databaseDescription: String {
+        if databaseURL.hasPrefix("sqlite:") { return databaseURL }
+        if let url = URL(string: databaseURL), let host = url.host { return "postgres \(host)\(url.path)" }
+        return "postgres"
+    }
+}

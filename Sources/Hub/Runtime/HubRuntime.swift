@@ -1,0 +1,140 @@
+import Flows
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The composition root: opens the store, checks config and flows, starts connector
+/// instances, and runs the server, workers, scheduler and flow watcher as one service group.
+public final class HubRuntime: Sendable {
+    public let settings: HubSettings
+    public let store: Store
+    public let flows: FlowRegistry
+    public let intake: Intake
+    public let connectors: [String: any Connector]
+    let catalog: Catalog
+    let logger: Logger
+    let clock: any WallClock
+    let ownerID: String
+
+    /// Everything `hub serve` needs, checked; throws `StartupError` with diagnostics when the config or flows are invalid.
+    public init(settings: HubSettings, registry: ConnectorRegistry = BuiltinConnectors.registry, http: any HTTPClient = URLSessionHTTPClient(),
+                clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "hub")) async throws
+    {
+        _ = HubMetrics.registry  // metrics created before the bootstrap would go nowhere
+        self.settings = settings
+        self.logger = logger
+        self.clock = clock
+        ownerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+
+        let (catalog, configDiagnostics, configSource) = settings.catalog(registry: registry)
+        let set = FlowSet.load(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment)
+        var sources = set.sources
+        sources[settings.configPath] = configSource
+        var diagnostics = configDiagnostics + set.diagnostics
+        let needed = Set(set.flows.flatMap { flow in flow.steps.map(\.instance) + (flow.trigger.instance.map { [$0] } ?? []) })
+        var unconfigured: Set<String> = []
+        for name in needed {
+            guard let instance = catalog.instance(name) else { continue }
+            let missing = instance.missingSettings(environment: settings.environment)
+            if !missing.isEmpty {
+                unconfigured.insert(name)
+                diagnostics.append(.error(at: instance.location ?? SourceLocation(file: settings.configPath, line: 1, column: 1),
+                                          "connector '\(name)' is not configured: " + missing.map { "'\($0.name)'" }.joined(separator: ", ") + " missing",
+                                          code: "unconfigured",
+                                          notes: missing.compactMap { $0.environment.map { "set \($0) in the environment" } }))
+            }
+        }
+        guard !diagnostics.hasErrors else { throw StartupError(diagnostics: diagnostics.sortedByLocation, sources: sources) }
+        for warning in diagnostics { logger.warning("\(warning.headline)") }
+        self.catalog = catalog
+
+        store = try Store.open(settings.databaseURL)
+        try await store.migrate()
+        flows = FlowRegistry(set.flows)
+        intake = Intake(store: store, flows: flows, wakeUp: WakeUp(), logger: logger)
+
+        var connectors: [String: any Connector] = [:]
+        for name in catalog.instanceNames {
+            let instance = catalog.instance(name)!
+            // Connectors no flow uses and that cannot be configured stay off, so a partial setup still runs.
+            if !needed.contains(name) && !instance.missingSettings(environment: settings.environment).isEmpty { continue }
+            guard let type = registry.type(named: instance.spec.name) else { continue }
+            var connectorLogger = logger
+            connectorLogger[metadataKey: "connector"] = "\(name)"
+            let services = ConnectorServices(instance: name, logger: connectorLogger, database: store.database, http: http,
+                                             events: intake, publicURL: settings.publicURL)
+            do {
+                connectors[name] = try type.init(config: instance.config(environment: settings.environment), services: services)
+            } catch {
+                throw StartupError(diagnostics: [.error(at: instance.location ?? SourceLocation(file: settings.configPath, line: 1, column: 1),
+                                                        "connector '\(name)' cannot start: \(error)", code: "connector-failed")], sources: sources)
+            }
+        }
+        self.connectors = connectors
+    }
+
+    /// Instances that flows use but that are not running.
+    static func unavailableInstances(_ flows: [Flow], running: Set<String>) -> [Diagnostic] {
+        flows.flatMap { flow in
+            flow.steps.filter { !running.contains($0.instance) }.map {
+                Diagnostic.error(at: $0.location, "connector '\($0.instance)' is not running (not configured)", code: "unconfigured")
+            }
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT: then stops intake, finishes or releases runs in flight, and returns.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let engine = Engine(connectors: connectors, logger: logger)
+        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, owner: ownerID, logger: logger)
+        let scheduler = Scheduler(store: store, flows: flows, wakeUp: intake.wakeUp, clock: clock, logger: logger)
+        let watcher = FlowWatcher(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment, flows: flows,
+                                  running: Set(connectors.keys), logger: logger)
+        let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes))
+        let app = Application(
+            router: server.router(),
+            configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: "session-hub"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let connectorServices = connectors.map { name, connector in ConnectorService(name: name, connector: connector, logger: logger) }
+        // The group stops services in reverse order: the server (intake) first, the workers last.
+        let group = ServiceGroup(
+            configuration: .init(services: [worker, scheduler, watcher] as [any Service] + connectorServices + [app],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await store.close()
+    }
+}
+
+/// A connector's long-running work (`Connector.run`) as a service; a failure is logged, never a crash.
+struct ConnectorService: Service {
+    let name: String
+    let connector: any Connector
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await connector.run() }
+        } catch is CancellationError {
+        } catch {
+            logger.error("connector stopped", metadata: ["connector": "\(name)", "error": "\(error)"])
+        }
+        // A service that returns early would stop the whole group; wait for the shutdown instead.
+        try? await gracefulShutdown()
+    }
+}
+
+/// The config or flows are invalid: the hub refuses to start and shows why.
+public struct StartupError: Error, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    public var sources: [String: String]
+
+    public var description: String {
+        diagnostics.map { $0.rendered(source: sources[$0.location.file]) }.joined(separator: "\n")
+    }
+}
+
+extension Trigger {
+    /// The connector instance that raises this trigger, if any.
+    var instance: String? { if case .event(let instance, _) = self { instance } else { nil } }
+}

@@ -1,0 +1,102 @@
+import Flows
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builds the hub's routes: health, metrics, connector webhooks and `http` flow triggers.
+/// Pages (landing, dashboard) are added by their own route builders.
+struct HTTPServer {
+    let intake: Intake
+    let flows: FlowRegistry
+    let store: Store
+    let connectorRoutes: [WebhookRoute]
+    /// Largest accepted body; anything bigger is refused with 413 before it is read whole.
+    let maxBody = 1 << 20
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ -> Response in
+            do {
+                _ = try await store.database.query("SELECT 1 AS ok")
+                return HTTPServer.text(.ok, "ok\n")
+            } catch {
+                return HTTPServer.text(.serviceUnavailable, "database unavailable\n")
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: HubMetrics.exposition())))
+        }
+        for route in connectorRoutes {
+            let handler = route.handler
+            router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method) ?? .post) { request, context -> Response in
+                let incoming = try await webhookRequest(request, context: context)
+                return HTTPServer.response(await handler(incoming))
+            }
+        }
+        router.post("**") { request, context -> Response in
+            try await httpTrigger(request, context: context)
+        }
+        return router
+    }
+
+    private func webhookRequest(_ request: Request, context: BasicRequestContext) async throws -> WebhookRequest {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBody)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "the body is larger than \(maxBody) bytes")
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        var query: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
+        return WebhookRequest(headers: headers, query: query, body: Array(buffer: body))
+    }
+
+    /// `on: { http: /path }` flows: JSON or form body becomes `event.body`; answered 202 once stored.
+    private func httpTrigger(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let key = "http:\(request.uri.path)"
+        guard !flows.flows(for: key).isEmpty else { return HTTPServer.text(.notFound, "not found\n") }
+        let incoming = try await webhookRequest(request, context: context)
+        let body: Value
+        let type = incoming.headers["content-type"] ?? ""
+        if type.contains("application/x-www-form-urlencoded") {
+            body = .object(FormDecoding.fields(incoming.body).mapValues(Value.string))
+        } else if incoming.body.isEmpty {
+            body = .null
+        } else {
+            guard let parsed = try? Value(jsonData: Data(incoming.body)) else {
+                return HTTPServer.text(.badRequest, "the body must be JSON or a urlencoded form\n")
+            }
+            body = parsed
+        }
+        let headers = incoming.headers.filter { !["authorization", "cookie"].contains($0.key) }
+        let payload: Value = ["body": body, "query": .object(incoming.query.mapValues(Value.string)),
+                              "headers": .object(headers.mapValues(Value.string))]
+        let dedupKey = incoming.headers["idempotency-key"] ?? incoming.headers["x-request-id"] ?? UUID().uuidString
+        do {
+            switch try await intake.emit(key: key, payload: payload, dedupKey: dedupKey) {
+            case .accepted(let runs): return HTTPServer.text(.accepted, "{\"accepted\":true,\"runs\":\(runs)}\n", type: "application/json")
+            case .duplicate: return HTTPServer.text(.ok, "{\"accepted\":false,\"duplicate\":true}\n", type: "application/json")
+            }
+        } catch {
+            return HTTPServer.text(.serviceUnavailable, "temporarily unavailable, try again\n")
+        }
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String, type: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func response(_ r: WebhookResponse) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = r.headers["content-type"] ?? "text/plain; charset=utf-8"
+        for (name, value) in r.headers where name.lowercased() != "content-type" {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(status: HTTPResponse.Status(code: r.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: r.body)))
+    }
+}

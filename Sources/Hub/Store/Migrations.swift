@@ -1,0 +1,84 @@
+import Flows
+
+/// Versioned schema changes, applied in order on start and by `hub migrate`. Each is written
+/// once in SQL both SQLite and PostgreSQL accept (`BIGINT` epoch milliseconds, JSON as `TEXT`);
+/// where the dialects differ, `sql(for:)` says so.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: @Sendable (SQLDialect) -> [String]
+
+    static let all: [Migration] = [runtime] + funnel
+}
+
+extension Migration {
+    /// Events, runs, step results, schedule slots: the durable runtime.
+    static let runtime = Migration(version: 1, name: "runtime") { _ in
+        [
+            """
+            CREATE TABLE hub_events (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                dedup_key TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                UNIQUE (source, dedup_key)
+            )
+            """,
+            """
+            CREATE TABLE hub_runs (
+                id TEXT PRIMARY KEY,
+                flow TEXT NOT NULL,
+                flow_version TEXT NOT NULL,
+                event_id TEXT NOT NULL REFERENCES hub_events(id),
+                status TEXT NOT NULL,
+                not_before BIGINT NOT NULL,
+                lease_owner TEXT,
+                lease_until BIGINT,
+                failed_step TEXT,
+                error TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                finished_at BIGINT
+            )
+            """,
+            "CREATE INDEX hub_runs_claim ON hub_runs (status, not_before)",
+            "CREATE INDEX hub_runs_flow ON hub_runs (flow, created_at)",
+            "CREATE INDEX hub_runs_event ON hub_runs (event_id)",
+            """
+            CREATE TABLE hub_run_steps (
+                run_id TEXT NOT NULL REFERENCES hub_runs(id),
+                step_id TEXT NOT NULL,
+                step_index INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                result TEXT,
+                error TEXT,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (run_id, step_id)
+            )
+            """,
+            """
+            CREATE TABLE hub_schedule_slots (
+                flow TEXT NOT NULL,
+                slot BIGINT NOT NULL,
+                run_id TEXT,
+                claimed_at BIGINT NOT NULL,
+                PRIMARY KEY (flow, slot)
+            )
+            """,
+            """
+            CREATE TABLE hub_leader (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                lease_until BIGINT NOT NULL
+            )
+            """,
+        ]
+    }
+}
+
+/// The funnel's data lives in `FunnelSchema.swift`; this keeps the list in one place.
+extension Migration {
+    static let funnel: [Migration] = []
+}

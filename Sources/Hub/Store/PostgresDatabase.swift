@@ -1,0 +1,275 @@
+import CLibPQ
+import Flows
+import Foundation
+
+/// A PostgreSQL database reached through libpq, served by a small pool of connections.
+///
+/// Connections open lazily on first use, so the hub can start before the server does. A connection the server
+/// dropped (a restart, say) is reopened before its next use; a statement that fails because the connection
+/// broke while it ran reports `.unavailable`, and the next call reconnects.
+public final class PostgresDatabase: SQLDatabase {
+    public var dialect: SQLDialect { .postgres }
+
+    private let pool: ConnectionPool<PostgresConnection>
+
+    /// - Parameter connectionString: any libpq conninfo, as `psql` takes it: a `postgres://` or `postgresql://`
+    ///   URI or `key=value` pairs. Unset parts come from libpq's usual `PG*` environment variables.
+    ///   The string may hold a password, so it never appears in errors or descriptions.
+    /// - Throws: `SQLError` when libpq cannot parse the string. No connection is made here.
+    public init(connectionString: String, poolSize: Int = 4) throws {
+        var parseError: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &parseError) else {
+            // libpq's parse message can quote fragments of the string, which may be the password.
+            PQfreemem(parseError)
+            throw SQLError(kind: .other, code: "08001",
+                           message: "the PostgreSQL connection string is not a valid libpq conninfo "
+                               + "(expected postgresql://… or key=value pairs)")
+        }
+        PQconninfoFree(options)
+        let conninfo = ConnectionInfo(text: connectionString)
+        pool = ConnectionPool(label: "hub.postgres", size: poolSize) { PostgresConnection(conninfo: conninfo) }
+    }
+
+    /// Runs `body` with a connection of its own on that connection's thread.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        try await pool.withConnection { try body($0) }
+    }
+
+    /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it throws.
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        try await pool.withConnection { try $0.inTransaction(body) }
+    }
+
+    /// Waits for running statements, then closes every connection.
+    public func close() async {
+        await pool.close()
+    }
+}
+
+/// A conninfo string that stays out of logs, `dump` and debugger output, since it may hold a password.
+struct ConnectionInfo: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    let text: String
+
+    var description: String { "<PostgreSQL connection string>" }
+    var debugDescription: String { description }
+    var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
+/// One `PGconn*`, reconnected when broken. Used on one thread at a time.
+final class PostgresConnection: SQLConnection, PooledConnection {
+    private enum OID {
+        static let bool: Oid = 16
+        static let int8: Oid = 20
+        static let int2: Oid = 21
+        static let int4: Oid = 23
+        static let oid: Oid = 26
+        static let json: Oid = 114
+        static let float4: Oid = 700
+        static let float8: Oid = 701
+        static let numeric: Oid = 1700
+        static let jsonb: Oid = 3802
+    }
+
+    /// `PG_DIAG_SQLSTATE` and friends are character macros (`'C'`), which Swift does not import.
+    private enum Field {
+        static let sqlstate = Int32(UInt8(ascii: "C"))
+        static let primary = Int32(UInt8(ascii: "M"))
+        static let detail = Int32(UInt8(ascii: "D"))
+        static let hint = Int32(UInt8(ascii: "H"))
+    }
+
+    private let conninfo: ConnectionInfo
+    private var conn: OpaquePointer?
+
+    init(conninfo: ConnectionInfo) {
+        self.conninfo = conninfo
+    }
+
+    deinit { close() }
+
+    func prepareForUse() throws {
+        if let conn {
+            // Reads whatever the server sent while the connection sat idle (libpq's socket never blocks here):
+            // after a server restart that is the termination notice and EOF, which marks the connection bad.
+            if PQstatus(conn) == CONNECTION_OK { PQconsumeInput(conn) }
+            if PQstatus(conn) == CONNECTION_OK { return }
+            PQreset(conn)
+            if PQstatus(conn) == CONNECTION_OK { return }
+            let message = PostgresConnection.connectionMessage(conn)
+            PQfinish(conn)
+            self.conn = nil
+            throw SQLError(kind: .unavailable, code: "08001", message: message)
+        }
+        let opened = connect()
+        guard PQstatus(opened) == CONNECTION_OK else {
+            let message = PostgresConnection.connectionMessage(opened)
+            PQfinish(opened)
+            throw SQLError(kind: .unavailable, code: "08001", message: message)
+        }
+        // Notices such as "relation already exists, skipping" would otherwise go straight to stderr.
+        PQsetNoticeProcessor(opened, { _, _ in }, nil)
+        conn = opened
+    }
+
+    /// Connects like psql: the conninfo is expanded from `dbname`, after defaults it may override.
+    private func connect() -> OpaquePointer? {
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
+        let values = ["10", "session-hub", conninfo.text]
+        return withCStrings(keywords) { keywordPointers in
+            withCStrings(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+    }
+
+    func cleanUpAfterUse() {
+        // A caller that ran BEGIN by hand and never finished must not hand its transaction to the next caller.
+        guard let conn, PQstatus(conn) == CONNECTION_OK else { return }
+        let status = PQtransactionStatus(conn)
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { PQclear(PQexec(conn, "ROLLBACK")) }
+    }
+
+    func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    func query(_ sql: String, _ parameters: [Value]) throws -> [SQLRow] {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        let rowCount = PQntuples(result)
+        let columnCount = PQnfields(result)
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let types = (0..<columnCount).map { PQftype(result, $0) }
+        return (0..<rowCount).map { row in
+            let values = (0..<columnCount).map { column -> Value in
+                if PQgetisnull(result, row, column) != 0 { return .null }
+                let text = String(cString: PQgetvalue(result, row, column))
+                return PostgresConnection.value(text, type: types[Int(column)])
+            }
+            return SQLRow(columns: columns, values: values)
+        }
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [Value]) throws -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Runs `body` inside `BEGIN` … `COMMIT`, rolling back when it throws.
+    func inTransaction<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try execute("BEGIN", [])
+        let result: T
+        do {
+            result = try body(self)
+        } catch {
+            if let conn, PQstatus(conn) == CONNECTION_OK { PQclear(PQexec(conn, "ROLLBACK")) }
+            throw error
+        }
+        if let conn, PQtransactionStatus(conn) == PQTRANS_INERROR {
+            // COMMIT would quietly roll back here: the body swallowed an error from one of its statements.
+            PQclear(PQexec(conn, "ROLLBACK"))
+            throw SQLError(kind: .other, code: "25P02",
+                           message: "the transaction was rolled back: a statement in it failed")
+        }
+        try execute("COMMIT", [])
+        return result
+    }
+
+    /// Sends one statement with text-format parameters; the caller clears the returned result.
+    private func run(_ sql: String, _ parameters: [Value]) throws -> OpaquePointer {
+        guard let conn else { throw ConnectionPool<PostgresConnection>.closedError }
+        let texts = parameters.map(PostgresConnection.parameterText)
+        let result = withCStrings(texts) { pointers in
+            PQexecParams(conn, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+        }
+        guard let result else {
+            throw PostgresConnection.connectionError(conn)
+        }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            defer { PQclear(result) }
+            throw PostgresConnection.error(result, conn: conn)
+        }
+        return result
+    }
+
+    /// How a value travels as a text-format parameter; `nil` is SQL NULL.
+    private static func parameterText(_ value: Value) -> String? {
+        switch value {
+        case .null: return nil
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number):
+            if let whole = Int64(exactly: number) { return String(whole) }
+            if number.isNaN { return "NaN" }
+            if number.isInfinite { return number < 0 ? "-Infinity" : "Infinity" }
+            return String(number)
+        case .string(let text): return text
+        case .array, .object: return value.json
+        }
+    }
+
+    private static func value(_ text: String, type: Oid) -> Value {
+        switch type {
+        case OID.bool:
+            return .bool(text == "t")
+        case OID.int2, OID.int4, OID.int8, OID.oid, OID.float4, OID.float8, OID.numeric:
+            return Double(text).map(Value.number) ?? .string(text)
+        case OID.json, OID.jsonb:
+            return (try? Value(json: text)) ?? .string(text)
+        default:
+            return .string(text)
+        }
+    }
+
+    private static func error(_ result: OpaquePointer, conn: OpaquePointer) -> SQLError {
+        guard let sqlstate = field(result, Field.sqlstate) else { return connectionError(conn) }
+        var message = field(result, Field.primary) ?? connectionMessage(conn)
+        if let detail = field(result, Field.detail) { message += " (\(detail))" }
+        if let hint = field(result, Field.hint) { message += " Hint: \(hint)" }
+        let kind: SQLError.Kind
+        switch sqlstate {
+        case "23505": kind = .uniqueViolation
+        case "40001", "40P01", "55P03": kind = .busy
+        case _ where sqlstate.hasPrefix("08") || sqlstate.hasPrefix("57P"): kind = .unavailable
+        default: kind = PQstatus(conn) == CONNECTION_BAD ? .unavailable : .other
+        }
+        return SQLError(kind: kind, code: sqlstate, message: message)
+    }
+
+    /// An error without a SQLSTATE: libpq lost the connection or could not send the statement.
+    private static func connectionError(_ conn: OpaquePointer) -> SQLError {
+        let kind: SQLError.Kind = PQstatus(conn) == CONNECTION_BAD ? .unavailable : .other
+        return SQLError(kind: kind, code: kind == .unavailable ? "08006" : "XX000", message: connectionMessage(conn))
+    }
+
+    private static func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        PQresultErrorField(result, code).map { String(cString: $0) }
+    }
+
+    private static func connectionMessage(_ conn: OpaquePointer?) -> String {
+        let text = conn.flatMap { PQerrorMessage($0) }.map { String(cString: $0) } ?? ""
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? "cannot connect to PostgreSQL" : trimmed
+    }
+}
+
+/// Calls `body` with C copies of `strings` followed by a NULL entry; `nil` elements become NULL pointers.
+private func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { string in
+        guard let string else { return nil }
+        let bytes = string.utf8CString
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
+        bytes.withUnsafeBufferPointer { copy.initialize(from: $0.baseAddress!, count: bytes.count) }
+        return copy
+    }
+    defer { for copy in copies { copy?.deallocate() } }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,61 @@
+import Flows
+import Foundation
+
+/// The hub's durable state on SQLite or PostgreSQL: events, runs, step results, schedule slots.
+/// Every statement is parameterised; nothing from a request or a flow is spliced into SQL.
+public final class Store: Sendable {
+    public let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// Opens `sqlite:PATH` or any libpq connection string (`postgres://…`, `host=… dbname=…`).
+    public static func open(_ url: String, poolSize: Int = 4) throws -> Store {
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else { throw HubError(code: "bad-setting", "HUB_DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:hub.db") }
+            return Store(database: try SQLiteDatabase(path: path, poolSize: poolSize))
+        }
+        return Store(database: try PostgresDatabase(connectionString: url, poolSize: poolSize))
+    }
+
+    /// Applies pending migrations; returns the versions applied now.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        let dialect = database.dialect
+        return try await database.transaction { db in
+            try db.execute("CREATE TABLE IF NOT EXISTS hub_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", [])
+            if dialect == .postgres {
+                // Two hubs starting at once must not both migrate: the lock lasts until COMMIT.
+                _ = try db.query("SELECT pg_advisory_xact_lock(7420001)", [])
+            }
+            let done = Set(try db.query("SELECT version FROM hub_migrations", []).compactMap { $0["version"]?.intValue })
+            var applied: [Int] = []
+            for migration in Migration.all where !done.contains(migration.version) {
+                for statement in migration.statements(dialect) { try db.execute(statement, []) }
+                try db.execute("INSERT INTO hub_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                               [.number(Double(migration.version)), .string(migration.name), .number(Double(Store.now()))])
+                applied.append(migration.version)
+            }
+            return applied
+        }
+    }
+
+    public func close() async { await database.close() }
+
+    /// Milliseconds since 1970: every time column uses this.
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    static func newID() -> String { UUID().uuidString.lowercased() }
+}
+
+extension Value {
+    /// An epoch-millisecond parameter.
+    static func millis(_ value: Int64) -> Value { .number(Double(value)) }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

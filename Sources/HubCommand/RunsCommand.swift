@@ -1,0 +1,65 @@
+import ArgumentParser
+import Flows
+import Foundation
+import Hub
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List flow runs, show one with its steps, or re-play a failed one.",
+        subcommands: [List.self, Show.self, Retry.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Newest runs first.")
+        @Option(help: "Only this flow.") var flow: String?
+        @Option(help: "Only this status: queued, running, completed, failed.") var status: String?
+        @Option(help: "How many.") var limit = 30
+
+        func run() async throws {
+            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
+            defer { Task { await store.close() } }
+            try await store.migrate()
+            let runs = try await store.runs(flow: flow, status: status, limit: limit)
+            if runs.isEmpty { print("no runs"); return }
+            for run in runs {
+                let created = Date(timeIntervalSince1970: Double(run.createdAt) / 1000).formatted(.iso8601)
+                var line = "\(run.id)  \(created)  \(run.status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(run.flow)"
+                if let step = run.failedStep { line += "  step \(step): \(run.error ?? "")" }
+                print(line)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One run: its event and each step's result.")
+        @Argument var id: String
+
+        func run() async throws {
+            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
+            guard let found = try await store.run(id: id) else {
+                await store.close()
+                throw ValidationError("no run \(id)")
+            }
+            await store.close()
+            print("run \(found.run.id)\nflow: \(found.run.flow)\nstatus: \(found.run.status)")
+            if let error = found.run.error { print("error: \(error)") }
+            print("event: \(found.event.json)")
+            for step in found.steps {
+                print("  \(step.index + 1). \(step.stepID): \(step.status), \(step.attempts) failed attempt(s)"
+                      + (step.result.map { " → \($0)" } ?? "") + (step.error.map { " (last error: \($0))" } ?? ""))
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-play a failed (dead-lettered) run from its failed step.")
+        @Argument var id: String
+
+        func run() async throws {
+            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
+            let ok = try await store.retry(runID: id)
+            await store.close()
+            guard ok else { throw ValidationError("run \(id) is not a failed run") }
+            print("run \(id) is queued again; a running hub picks it up")
+        }
+    }
+}

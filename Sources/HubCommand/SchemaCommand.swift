@@ -1,0 +1,15 @@
+import ArgumentParser
+import Flows
+import Hub
+
+struct SchemaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema",
+        abstract: "Print a JSON Schema for flow files, for editor autocompletion (yaml-language-server)."
+    )
+
+    func run() throws {
+        let settings = try HubSettings()
+        print(FlowSchema.generate(settings.catalog(registry: BuiltinConnectors.registry).catalog).json)
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Hub
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Check the flows, then run the hub: HTTP server, workers, schedules, connectors."
+    )
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let settings = try HubSettings()
+        let runtime: HubRuntime
+        do {
+            runtime = try await HubRuntime(settings: settings)
+        } catch let error as StartupError {
+            FileHandle.standardError.write(Data("\(error)\nhub: refusing to start until the errors above are fixed\n".utf8))
+            throw ExitCode(1)
+        }
+        try await runtime.run { port in
+            FileHandle.standardOutput.write(Data("Session Hub is listening on http://\(settings.listenHost):\(port) (database: \(settings.databaseDescription))\n".utf8))
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,315 @@
+import Flows
+import Foundation
+@testable import Hub
+import Testing
+
+/// Which database a parameterised test runs against.
+enum TestDatabaseKind: String, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// Fresh, isolated databases for tests: a temporary SQLite file, or a new schema in the Postgres
+/// named by `HUB_TEST_POSTGRES_URL` (so Postgres tests can run in parallel).
+enum TestDatabases {
+    static let postgresURL: String? = {
+        let url = ProcessInfo.processInfo.environment["HUB_TEST_POSTGRES_URL"] ?? ""
+        return url.isEmpty ? nil : url
+    }()
+
+    /// The databases this machine can test; says loudly when Postgres is left out.
+    static let available: [TestDatabaseKind] = {
+        guard postgresURL != nil else {
+            print("""
+
+                ************************************************************************
+                **  HUB_TEST_POSTGRES_URL is not set: PostgreSQL tests are SKIPPED.
+                **  Run `scripts/test`, or `source scripts/postgres.sh` first (CI always does).
+                ************************************************************************
+
+                """)
+            return [.sqlite]
+        }
+        return [.sqlite, .postgres]
+    }()
+
+    /// Runs `body` with a new, empty database of `kind` and removes it afterwards.
+    static func with<T>(
+        _ kind: TestDatabaseKind, poolSize: Int = 4, _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("hub-sqlite-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let db = try SQLiteDatabase(path: directory.appendingPathComponent("test.sqlite").path, poolSize: poolSize)
+            return try await run(body, on: db, cleanUp: {})
+        case .postgres:
+            let url = try #require(postgresURL)
+            let schema = "hub_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            // The schema name is generated above, never user input, so splicing it is safe.
+            try await withAdmin(url) { try await $0.execute("CREATE SCHEMA \(schema)") }
+            let db = try PostgresDatabase(connectionString: withSearchPath(url, schema), poolSize: poolSize)
+            return try await run(body, on: db) {
+                try? await withAdmin(url) { try await $0.execute("DROP SCHEMA \(schema) CASCADE") }
+            }
+        }
+    }
+
+    private static func run<T>(
+        _ body: (any SQLDatabase) async throws -> T, on db: any SQLDatabase, cleanUp: () async -> Void
+    ) async throws -> T {
+        do {
+            let result = try await body(db)
+            await db.close()
+            await cleanUp()
+            return result
+        } catch {
+            await db.close()
+            await cleanUp()
+            throw error
+        }
+    }
+
+    private static func withAdmin(_ url: String, _ body: (PostgresDatabase) async throws -> Void) async throws {
+        let admin = try PostgresDatabase(connectionString: url, poolSize: 1)
+        do {
+            try await body(admin)
+            await admin.close()
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    /// The conninfo with `search_path` set to `schema`, in whichever of libpq's two syntaxes it uses.
+    static func withSearchPath(_ conninfo: String, _ schema: String) -> String {
+        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
+            return conninfo + (conninfo.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        }
+        return conninfo + " options='-csearch_path=\(schema)'"
+    }
+}
+
+@Suite("SQL databases")
+struct SQLDatabaseTests {
+    @Test("parameters are bound, never spliced", arguments: TestDatabases.available)
+    func bindsParameters(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            let hostile = "x'); DROP TABLE items; -- \" \\ $1 ?"
+            try await db.execute("INSERT INTO items (id, name) VALUES ($1, $2)", [1, .string(hostile)])
+            let rows = try await db.query("SELECT name FROM items WHERE name = $1", [.string(hostile)])
+            #expect(rows.map { $0["name"] } == [.string(hostile)])
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM items").first?["n"] == 1)
+        }
+    }
+
+    @Test("NULLs go in and come out as null", arguments: TestDatabases.available)
+    func nulls(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, score DOUBLE PRECISION)")
+            try await db.execute("INSERT INTO notes (id, body, score) VALUES ($1, $2, $3)", [1, nil, nil])
+            let row = try #require(try await db.query("SELECT body, score FROM notes WHERE id = $1", [1]).first)
+            #expect(row["body"] == .null)
+            #expect(row["score"] == .null)
+            let empty = try await db.query("SELECT id FROM notes WHERE body IS NULL AND score IS NULL")
+            #expect(empty.count == 1)
+        }
+    }
+
+    @Test("booleans, numbers, text and JSON round-trip", arguments: TestDatabases.available)
+    func roundTrips(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("""
+                CREATE TABLE samples (id INTEGER PRIMARY KEY, flag BOOLEAN, whole BIGINT,
+                                      fraction DOUBLE PRECISION, label TEXT, doc JSONB)
+                """)
+            let document: Value = ["name": "hub", "tags": ["a", 1, true, nil], "nested": ["x": 1.5]]
+            let samples: [[Value]] = [
+                [1, true, 9_007_199_254_740_991, 2.5, "héllo ✓ 'quoted'", document],
+                [2, false, -42, -0.125, "", ["plain", "array"]],
+            ]
+            for sample in samples {
+                try await db.execute(
+                    "INSERT INTO samples (id, flag, whole, fraction, label, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+                    sample)
+            }
+            let rows = try await db.query("SELECT id, flag, whole, fraction, label, doc FROM samples ORDER BY id")
+            #expect(rows.map(\.values) == samples)
+            #expect(rows.first?.columns == ["id", "flag", "whole", "fraction", "label", "doc"])
+            #expect(rows.first?.object["label"] == "héllo ✓ 'quoted'")
+        }
+    }
+
+    @Test("$2 may come before $1, and a placeholder may repeat", arguments: TestDatabases.available)
+    func placeholdersByNumber(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE pairs (a TEXT, b TEXT)")
+            try await db.execute("INSERT INTO pairs (a, b) VALUES ($2, $1)", ["first", "second"])
+            let rows = try await db.query("SELECT a, b FROM pairs WHERE a = $1 OR b = $1", ["second"])
+            #expect(rows == [SQLRow(columns: ["a", "b"], values: ["second", "first"])])
+        }
+    }
+
+    @Test("execute counts changed rows; RETURNING rows come back from query", arguments: TestDatabases.available)
+    func changedRowsAndReturning(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            #expect(try await db.execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)") == 0)
+            for id in 1...3 {
+                #expect(try await db.execute("INSERT INTO counters (id, n) VALUES ($1, 0)", [.number(Double(id))]) == 1)
+            }
+            #expect(try await db.execute("UPDATE counters SET n = n + $1", [5]) == 3)
+            let returned = try await db.query("UPDATE counters SET n = n + 1 WHERE id = $1 RETURNING n", [2])
+            #expect(returned.map { $0["n"] } == [6])
+        }
+    }
+
+    @Test("a duplicate key is a unique violation", arguments: TestDatabases.available)
+    func uniqueViolation(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE)")
+            try await db.execute("INSERT INTO users (id, email) VALUES ($1, $2)", [1, "a@example.com"])
+            for (id, email) in [(Value(2), Value("a@example.com")), (1, "b@example.com")] {
+                let error = await #expect(throws: SQLError.self) {
+                    try await db.execute("INSERT INTO users (id, email) VALUES ($1, $2)", [id, email])
+                }
+                #expect(error?.kind == .uniqueViolation)
+                #expect(["23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"].contains(error?.code))
+            }
+        }
+    }
+
+    @Test("a transaction commits, and rolls back when its body throws", arguments: TestDatabases.available)
+    func transactions(kind: TestDatabaseKind) async throws {
+        struct Abort: Error {}
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE ledger (id INTEGER PRIMARY KEY, amount BIGINT)")
+            let kept = try await db.transaction { connection in
+                try connection.execute("INSERT INTO ledger (id, amount) VALUES ($1, $2)", [1, 10])
+                return try connection.query("SELECT COUNT(*) AS n FROM ledger", []).first?["n"]
+            }
+            #expect(kept == 1)
+            await #expect(throws: Abort.self) {
+                try await db.transaction { connection in
+                    try connection.execute("INSERT INTO ledger (id, amount) VALUES ($1, $2)", [2, 20])
+                    try connection.execute("UPDATE ledger SET amount = 0", [])
+                    throw Abort()
+                }
+            }
+            let rows = try await db.query("SELECT id, amount FROM ledger")
+            #expect(rows == [SQLRow(columns: ["id", "amount"], values: [1, 10])])
+        }
+    }
+
+    @Test("a transaction left open by hand does not leak to the next caller", arguments: TestDatabases.available)
+    func abandonedTransaction(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind, poolSize: 1) { (db) async throws in
+            try await db.execute("CREATE TABLE drafts (id INTEGER PRIMARY KEY)")
+            try await db.withConnection { connection in
+                try connection.execute("BEGIN", [])
+                try connection.execute("INSERT INTO drafts (id) VALUES ($1)", [1])
+            }
+            #expect(try await db.query("SELECT id FROM drafts").isEmpty)
+        }
+    }
+
+    @Test("50 concurrent inserts all land", arguments: TestDatabases.available)
+    func concurrentInserts(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT)")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in 0..<50 {
+                    let parameters: [Value] = [.number(Double(id)), id.isMultiple(of: 5) ? "in a transaction" : "alone"]
+                    group.addTask { () async throws -> Void in
+                        let sql = "INSERT INTO events (id, payload) VALUES ($1, $2)"
+                        if id.isMultiple(of: 5) {
+                            _ = try await db.transaction { try $0.execute(sql, parameters) }
+                        } else {
+                            _ = try await db.execute(sql, parameters)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let rows = try await db.query("SELECT COUNT(*) AS n, SUM(id) AS total FROM events")
+            #expect(rows.first?["n"] == 50)
+            #expect(rows.first?["total"] == .number(Double((0..<50).reduce(0, +))))
+        }
+    }
+
+    @Test("a failing statement reports the database's error text", arguments: TestDatabases.available)
+    func errorText(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            let error = await #expect(throws: SQLError.self) {
+                try await db.query("SELECT * FROM missing_table WHERE x = $1", [1])
+            }
+            #expect(error?.kind == .other)
+            #expect(error?.message.contains("missing_table") == true)
+            #expect(error.map { "\($0)".hasPrefix("database error ") } == true)
+            // The connection is still usable after the failure.
+            #expect(try await db.query("SELECT 1 AS one").first?["one"] == 1)
+        }
+    }
+
+    @Test("several statements in one call are refused", arguments: TestDatabases.available)
+    func severalStatements(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE t (x INTEGER)")
+            await #expect(throws: SQLError.self) {
+                try await db.execute("INSERT INTO t (x) VALUES ($1); DROP TABLE t", [1])
+            }
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM t").first?["n"] == 0)
+        }
+    }
+
+    @Test("SQLite refuses placeholders other than $1…$n")
+    func sqlitePlaceholders() async throws {
+        try await TestDatabases.with(.sqlite) { (db) async throws in
+            for sql in ["SELECT ? AS v", "SELECT :name AS v", "SELECT $3 AS v"] {
+                await #expect(throws: SQLError.self) { try await db.query(sql, [1, 2]) }
+            }
+            #expect(try await db.query("SELECT $2 AS v", [1, 2]).first?["v"] == 2)
+        }
+    }
+
+    @Test("SQLite :memory: works")
+    func sqliteMemory() async throws {
+        let db = try SQLiteDatabase(path: ":memory:")
+        try await db.execute("CREATE TABLE m (x INTEGER)")
+        try await db.execute("INSERT INTO m (x) VALUES ($1)", [7])
+        #expect(try await db.query("SELECT x FROM m").first?["x"] == 7)
+        await db.close()
+    }
+
+    @Test("a closed database refuses work")
+    func closed() async throws {
+        let db = try SQLiteDatabase(path: ":memory:")
+        await db.close()
+        let error = await #expect(throws: SQLError.self) { try await db.query("SELECT 1") }
+        #expect(error?.kind == .unavailable)
+    }
+
+    @Test("Postgres connection errors never show the connection string")
+    func postgresSecretsStayOut() async throws {
+        let secret = "s3cret-\(UUID().uuidString)"
+        // Port 1 refuses at once, so no server is needed.
+        let db = try PostgresDatabase(
+            connectionString: "host=127.0.0.1 port=1 user=hub password=\(secret) dbname=hub connect_timeout=2")
+        let error = await #expect(throws: SQLError.self) { try await db.query("SELECT 1") }
+        #expect(error?.kind == .unavailable)
+        #expect(error.map { "\($0)".contains(secret) } == false)
+        #expect(!"\(db)".contains(secret))
+        var dumped = ""
+        dump(db, to: &dumped)
+        #expect(!dumped.contains(secret))
+        await db.close()
+
+        let bad = #expect(throws: SQLError.self) {
+            try PostgresDatabase(connectionString: "postgresql://hub:\(secret)@127.0.0.1:5432/hub?bogus=\(secret)")
+        }
+        #expect(bad.map { "\($0)".contains(secret) } == false)
+    }
+}
