@@ -4,7 +4,11 @@ import PackageDescription
 /// Built-in connectors: one folder under Sources/Connectors each, one line here.
 let connectors: [(name: String, dependencies: [Target.Dependency])] = [
     ("Core", []),
+    ("Database", []),
+    ("HTTP", []),
     ("Prodamus", []),
+    ("Telegram", []),
+    ("Web", [.product(name: "Mustache", package: "swift-mustache")]),
 ]
 
 let package = Package(
@@ -23,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -49,6 +54,12 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ] + connectors.map { .target(name: "\($0.name)Connector") }),
+        // Local emulators of the SaaS APIs (their real HTTP protocols), for tests and the sandbox.
+        .target(name: "Emulators", dependencies: [
+            "Flows",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "HubCommand", dependencies: [
             "Hub", "Flows",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,9 +67,11 @@ let package = Package(
         ]),
 
         .testTarget(name: "FlowsTests", dependencies: ["Flows"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ProdamusConnectorTests", dependencies: ["ProdamusConnector", "Flows"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProdamusConnectorTests", dependencies: ["ProdamusConnector", "Flows", "Hub", "Emulators"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatabaseConnectorTests", dependencies: ["DatabaseConnector", "Flows", "Hub"]),
+        .testTarget(name: "TelegramConnectorTests", dependencies: ["TelegramConnector", "Flows", "Hub", "Emulators"]),
         .testTarget(name: "HubTests", dependencies: [
-            "Hub", "Flows",
+            "Hub", "Flows", "Emulators", "HubCommand",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -9,6 +9,6 @@ struct MigrateCommand: AsyncParsableCommand {
         let store = try Store.open(settings.databaseURL, poolSize: 1)
         let applied = try await store.migrate()
         await store.close()
-        print(applied.isEmpty ? "the database is up to date" : "applied migrations: " + applied.map(String.init).joined(separator: ", "))
+        print(applied.isEmpty ? "the database is up to date" : "applied migrations: " + applied.joined(separator: ", "))
     }
 }

@@ -33,9 +33,12 @@ public protocol Connector: Sendable {
     func run() async throws
     /// HTTP endpoints the instance serves (webhooks), mounted by the hub's server.
     var routes: [WebhookRoute] { get }
+    /// Tables the connector owns, created and changed by these migrations.
+    static var migrations: [SchemaMigration] { get }
 }
 
 extension Connector {
+    public static var migrations: [SchemaMigration] { [] }
     public func run() async throws {}
     public var routes: [WebhookRoute] { [] }
 }

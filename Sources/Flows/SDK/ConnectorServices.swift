@@ -49,6 +49,29 @@ public struct IncomingEvent: Sendable {
 public protocol EventSink: Sendable {
     @discardableResult
     func emit(_ event: IncomingEvent) async throws -> EmitOutcome
+    /// Stores the event like `emit`, then waits (up to `timeout`) for the first run it started to
+    /// finish, and returns that run's step results by step id. For triggers whose caller needs
+    /// the flow's answer, such as a form that redirects to the payment link the flow made.
+    func emitAndWait(_ event: IncomingEvent, timeout: Duration) async throws -> RunResult
+}
+
+/// What `emitAndWait` saw.
+public enum RunResult: Sendable {
+    /// The run completed; its step results by step id.
+    case completed([String: Value])
+    /// The run failed for good, with the failing step's message.
+    case failed(String)
+    /// No flow listens to the event, or the event was a duplicate.
+    case noRun
+    /// Still running when the wait ended; it goes on in the background.
+    case pending
+}
+
+extension EventSink {
+    public func emitAndWait(_ event: IncomingEvent, timeout: Duration) async throws -> RunResult {
+        try await emit(event)
+        return .pending
+    }
 }
 
 public enum EmitOutcome: Sendable, Hashable {

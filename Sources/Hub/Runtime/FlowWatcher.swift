@@ -35,8 +35,13 @@ final class FlowWatcher: Service {
         source.setEventHandler { [hangup] in hangup.signal() }
         source.resume()
         defer { source.cancel() }
-        var fingerprint = Self.fingerprint(paths)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        let fingerprint = Self.fingerprint(paths)
+        try? await cancelWhenGracefulShutdown { try await self.watch(from: fingerprint) }
+    }
+
+    private func watch(from start: [String]) async throws {
+        var fingerprint = start
+        while !Task.isCancelled {
             await hangup.wait(timeout: interval)
             let current = Self.fingerprint(paths)
             guard current != fingerprint else { continue }

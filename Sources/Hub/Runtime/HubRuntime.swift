@@ -25,7 +25,7 @@ public final class HubRuntime: Sendable {
         self.settings = settings
         self.logger = logger
         self.clock = clock
-        ownerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        ownerID = "\(HubRuntime.host):\(getpid()):\(UUID().uuidString.prefix(8))"
 
         let (catalog, configDiagnostics, configSource) = settings.catalog(registry: registry)
         let set = FlowSet.load(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment)
@@ -50,7 +50,9 @@ public final class HubRuntime: Sendable {
         self.catalog = catalog
 
         store = try Store.open(settings.databaseURL)
-        try await store.migrate()
+        try await store.migrate(connectors: Array(registry.types.values))
+        let orphans = try await store.releaseOrphans(host: HubRuntime.host) { pid in kill(pid, 0) == 0 || errno != ESRCH }
+        if orphans > 0 { logger.notice("resuming runs of a hub that stopped abruptly", metadata: ["count": "\(orphans)"]) }
         flows = FlowRegistry(set.flows)
         intake = Intake(store: store, flows: flows, wakeUp: WakeUp(), logger: logger)
 
@@ -74,6 +76,9 @@ public final class HubRuntime: Sendable {
         self.connectors = connectors
     }
 
+    /// This machine's name, without colons (they separate the parts of a worker's id).
+    static let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: ":", with: "_")
+
     /// Instances that flows use but that are not running.
     static func unavailableInstances(_ flows: [Flow], running: Set<String>) -> [Diagnostic] {
         flows.flatMap { flow in
@@ -86,7 +91,7 @@ public final class HubRuntime: Sendable {
     /// Runs until SIGTERM/SIGINT: then stops intake, finishes or releases runs in flight, and returns.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let engine = Engine(connectors: connectors, logger: logger)
-        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, owner: ownerID, logger: logger)
+        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, owner: ownerID, lease: .seconds(60), logger: logger)
         let scheduler = Scheduler(store: store, flows: flows, wakeUp: intake.wakeUp, clock: clock, logger: logger)
         let watcher = FlowWatcher(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment, flows: flows,
                                   running: Set(connectors.keys), logger: logger)

@@ -27,6 +27,34 @@ public final class Intake: EventSink {
     /// Stores an event under a trigger key; flows whose `if:` rejects the event get no run.
     @discardableResult
     public func emit(key: String, payload: Value, dedupKey: String) async throws -> EmitOutcome {
+        guard let ids = try await store(key: key, payload: payload, dedupKey: dedupKey) else { return .duplicate }
+        return .accepted(runs: ids.count)
+    }
+
+    public func emitAndWait(_ event: IncomingEvent, timeout: Duration) async throws -> RunResult {
+        guard let id = try await store(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey)?.first else {
+            return .noRun
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let found = try await store.run(id: id) {
+                switch found.run.status {
+                case RunStatus.completed.rawValue:
+                    var results: [String: Value] = [:]
+                    for step in found.steps { results[step.stepID] = step.result.flatMap { try? Value(json: $0) } ?? .null }
+                    return .completed(results)
+                case RunStatus.failed.rawValue:
+                    return .failed(found.run.error ?? "the run failed")
+                default: break
+                }
+            }
+            try await Task.sleep(for: .milliseconds(15))
+        }
+        return .pending
+    }
+
+    /// Stores the event and its runs; `nil` for a duplicate.
+    private func store(key: String, payload: Value, dedupKey: String) async throws -> [String]? {
         let scope = Scope(values: ["event": payload])
         let runs = flows.flows(for: key).filter { flow in
             guard let condition = flow.condition else { return true }
@@ -34,12 +62,12 @@ public final class Intake: EventSink {
         }.map { NewRun(flow: $0.name, flowVersion: $0.version) }
         guard let ids = try await store.storeEvent(source: key, dedupKey: dedupKey, payload: payload, runs: runs) else {
             duplicates.increment()
-            return .duplicate
+            return nil
         }
         accepted.increment()
         for flow in runs { Counter(label: "hub_runs_started_total", dimensions: [("flow", flow.flow)]).increment() }
         if !ids.isEmpty { wakeUp.signal() }
-        return .accepted(runs: ids.count)
+        return ids
     }
 
     /// Tells `hub.run_failed` flows, and the step's `on_error` flow, that a run failed for good.

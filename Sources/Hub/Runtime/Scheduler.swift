@@ -28,6 +28,11 @@ public final class Scheduler: Service {
     }
 
     public func run() async throws {
+        // Claiming a slot is one transaction, so stopping mid-sleep or mid-claim loses nothing.
+        try await cancelWhenGracefulShutdown { try await self.loop() }
+    }
+
+    private func loop() async throws {
         var checkedUpTo: [String: Date] = [:]
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = clock.now()

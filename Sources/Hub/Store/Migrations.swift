@@ -2,18 +2,13 @@ import Flows
 
 /// Versioned schema changes, applied in order on start and by `hub migrate`. Each is written
 /// once in SQL both SQLite and PostgreSQL accept (`BIGINT` epoch milliseconds, JSON as `TEXT`);
-/// where the dialects differ, `sql(for:)` says so.
-struct Migration: Sendable {
-    let version: Int
-    let name: String
-    let statements: @Sendable (SQLDialect) -> [String]
+/// where the dialects differ, the statements switch on the dialect.
+enum Migrations {
+    /// The hub's own tables, under the component name "hub"; connectors add theirs under their type name.
+    static let hub: [SchemaMigration] = [runtime]
 
-    static let all: [Migration] = [runtime] + funnel
-}
-
-extension Migration {
     /// Events, runs, step results, schedule slots: the durable runtime.
-    static let runtime = Migration(version: 1, name: "runtime") { _ in
+    static let runtime = SchemaMigration(version: 1, name: "runtime") { _ in
         [
             """
             CREATE TABLE hub_events (
@@ -76,9 +71,4 @@ extension Migration {
             """,
         ]
     }
-}
-
-/// The funnel's data lives in `FunnelSchema.swift`; this keeps the list in one place.
-extension Migration {
-    static let funnel: [Migration] = []
 }

@@ -93,9 +93,14 @@ final class PostgresConnection: SQLConnection, PooledConnection {
 
     func prepareForUse() throws {
         if let conn {
-            // Reads whatever the server sent while the connection sat idle (libpq's socket never blocks here):
-            // after a server restart that is the termination notice and EOF, which marks the connection bad.
-            if PQstatus(conn) == CONNECTION_OK { PQconsumeInput(conn) }
+            // Reads whatever the server sent while the connection sat idle (libpq's socket never blocks here).
+            // After a server restart that is a termination message, then end-of-file: one read each, after which
+            // libpq marks the connection bad and it is reset below instead of failing the caller's statement.
+            for _ in 0..<3 where PQstatus(conn) == CONNECTION_OK {
+                guard PQconsumeInput(conn) == 1 else { break }
+                // Parses what was read; an error message while idle goes to the (silent) notice processor.
+                if let notification = PQnotifies(conn) { PQfreemem(notification) }
+            }
             if PQstatus(conn) == CONNECTION_OK { return }
             PQreset(conn)
             if PQstatus(conn) == CONNECTION_OK { return }
@@ -237,6 +242,8 @@ final class PostgresConnection: SQLConnection, PooledConnection {
         switch sqlstate {
         case "23505": kind = .uniqueViolation
         case "40001", "40P01", "55P03": kind = .busy
+        // 08P01 also reports a parameter count that does not match the statement, on a healthy connection.
+        case "08P01" where PQstatus(conn) == CONNECTION_OK: kind = .other
         case _ where sqlstate.hasPrefix("08") || sqlstate.hasPrefix("57P"): kind = .unavailable
         default: kind = PQstatus(conn) == CONNECTION_BAD ? .unavailable : .other
         }

@@ -79,7 +79,7 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(handle)
-            throw SQLiteConnection.error(code: rc, message: "cannot open database: \(message)")
+            throw SQLiteConnection.error(code: rc, message: "cannot open database \(path): \(message)")
         }
         db = handle
         sqlite3_extended_result_codes(handle, 1)
@@ -215,17 +215,21 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
     }
 
     private func bind(_ parameters: [Value], to statement: OpaquePointer, db: OpaquePointer) throws {
-        let expected = sqlite3_bind_parameter_count(statement)
-        if expected > 0 {
-            // Only $1…$n are bound; any other placeholder (?, :name, $n past the end) would silently become NULL.
-            for index in 1...expected {
-                let name = sqlite3_bind_parameter_name(statement, index).map { String(cString: $0) } ?? "?"
-                guard name.first == "$", let number = Int(name.dropFirst()), (1...parameters.count).contains(number)
-                else {
-                    throw SQLError(kind: .other, code: "SQLITE_RANGE",
-                                   message: "placeholder \(name) has no parameter (\(parameters.count) given)")
-                }
+        // Only $1…$n are bound; any other placeholder (?, :name, $n past the end) would silently become NULL.
+        var highest = 0
+        for index in stride(from: 1, through: sqlite3_bind_parameter_count(statement), by: 1) {
+            let name = sqlite3_bind_parameter_name(statement, index).map { String(cString: $0) } ?? "?"
+            guard name.first == "$", let number = Int(name.dropFirst()), number >= 1, number <= parameters.count
+            else {
+                throw SQLError(kind: .other, code: "SQLITE_RANGE",
+                               message: "placeholder \(name) has no parameter (\(parameters.count) given)")
             }
+            highest = max(highest, number)
+        }
+        // Postgres refuses parameters past the highest placeholder; refusing them here keeps the dialects alike.
+        guard parameters.count <= highest else {
+            throw SQLError(kind: .other, code: "SQLITE_RANGE",
+                           message: "\(parameters.count) parameters given but the statement uses \(highest)")
         }
         for (offset, value) in parameters.enumerated() {
             let index = sqlite3_bind_parameter_index(statement, "$\(offset + 1)")

@@ -26,7 +26,7 @@ extension Store {
     public func runs(flow: String? = nil, status: String? = nil, limit: Int = 50) async throws -> [RunSummary] {
         let rows = try await database.query("""
             SELECT id, flow, status, created_at, finished_at, failed_step, error FROM hub_runs
-            WHERE ($1 IS NULL OR flow = $1) AND ($2 IS NULL OR status = $2)
+            WHERE (CAST($1 AS TEXT) IS NULL OR flow = $1) AND (CAST($2 AS TEXT) IS NULL OR status = $2)
             ORDER BY created_at DESC, id LIMIT $3
             """, [flow.map(Value.string) ?? .null, status.map(Value.string) ?? .null, .number(Double(limit))])
         return rows.map(Store.summary)

@@ -121,6 +121,22 @@ extension Store {
             [.string(owner), .millis(Store.now())])
     }
 
+    /// Runs held by workers that no longer exist on this host (a hub killed with SIGKILL): they go
+    /// back to the queue at once instead of waiting for their leases to run out.
+    /// Owners are `host:pid:random`; other hosts' leases are left to expire.
+    func releaseOrphans(host: String, isAlive: (Int32) -> Bool) async throws -> Int {
+        let owners = try await database.query("SELECT DISTINCT lease_owner FROM hub_runs WHERE status = 'running' AND lease_owner IS NOT NULL")
+        var released = 0
+        for owner in owners.compactMap({ $0["lease_owner"]?.stringValue }) {
+            let parts = owner.split(separator: ":")
+            guard parts.count == 3, parts[0] == host, let pid = Int32(parts[1]), !isAlive(pid) else { continue }
+            released += try await database.execute(
+                "UPDATE hub_runs SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE lease_owner = $1 AND status = 'running'",
+                [.string(owner), .millis(Store.now())])
+        }
+        return released
+    }
+
     /// Re-plays a dead-lettered run from its failed step: its attempts start again.
     public func retry(runID: String) async throws -> Bool {
         let now = Store.now()

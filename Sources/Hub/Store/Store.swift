@@ -21,23 +21,33 @@ public final class Store: Sendable {
         return Store(database: try PostgresDatabase(connectionString: url, poolSize: poolSize))
     }
 
-    /// Applies pending migrations; returns the versions applied now.
+    /// Applies pending migrations of the hub and of each connector type (by component name);
+    /// returns what was applied now, as `component:version`.
     @discardableResult
-    public func migrate() async throws -> [Int] {
+    public func migrate(connectors: [any Connector.Type] = BuiltinConnectors.all) async throws -> [String] {
         let dialect = database.dialect
+        let components = [("hub", Migrations.hub)] + connectors.map { ($0.spec.name, $0.migrations) }.filter { !$0.1.isEmpty }
         return try await database.transaction { db in
-            try db.execute("CREATE TABLE IF NOT EXISTS hub_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", [])
             if dialect == .postgres {
-                // Two hubs starting at once must not both migrate: the lock lasts until COMMIT.
+                // Two hubs starting at once must not both migrate (not even create this table):
+                // the lock lasts until COMMIT.
                 _ = try db.query("SELECT pg_advisory_xact_lock(7420001)", [])
             }
-            let done = Set(try db.query("SELECT version FROM hub_migrations", []).compactMap { $0["version"]?.intValue })
-            var applied: [Int] = []
-            for migration in Migration.all where !done.contains(migration.version) {
-                for statement in migration.statements(dialect) { try db.execute(statement, []) }
-                try db.execute("INSERT INTO hub_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                               [.number(Double(migration.version)), .string(migration.name), .number(Double(Store.now()))])
-                applied.append(migration.version)
+            try db.execute("""
+                CREATE TABLE IF NOT EXISTS hub_migrations (component TEXT NOT NULL, version INTEGER NOT NULL,
+                    name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (component, version))
+                """, [])
+            let done = Set(try db.query("SELECT component, version FROM hub_migrations", []).map {
+                "\($0["component"]?.text ?? ""):\($0["version"]?.intValue ?? 0)"
+            })
+            var applied: [String] = []
+            for (component, migrations) in components {
+                for migration in migrations.sorted(by: { $0.version < $1.version }) where !done.contains("\(component):\(migration.version)") {
+                    for statement in migration.statements(dialect) { try db.execute(statement, []) }
+                    try db.execute("INSERT INTO hub_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)",
+                                   [.string(component), .number(Double(migration.version)), .string(migration.name), .millis(Store.now())])
+                    applied.append("\(component):\(migration.version)")
+                }
             }
             return applied
         }

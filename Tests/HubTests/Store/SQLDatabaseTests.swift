@@ -3,96 +3,6 @@ import Foundation
 @testable import Hub
 import Testing
 
-/// Which database a parameterised test runs against.
-enum TestDatabaseKind: String, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-
-    var testDescription: String { rawValue }
-}
-
-/// Fresh, isolated databases for tests: a temporary SQLite file, or a new schema in the Postgres
-/// named by `HUB_TEST_POSTGRES_URL` (so Postgres tests can run in parallel).
-enum TestDatabases {
-    static let postgresURL: String? = {
-        let url = ProcessInfo.processInfo.environment["HUB_TEST_POSTGRES_URL"] ?? ""
-        return url.isEmpty ? nil : url
-    }()
-
-    /// The databases this machine can test; says loudly when Postgres is left out.
-    static let available: [TestDatabaseKind] = {
-        guard postgresURL != nil else {
-            print("""
-
-                ************************************************************************
-                **  HUB_TEST_POSTGRES_URL is not set: PostgreSQL tests are SKIPPED.
-                **  Run `scripts/test`, or `source scripts/postgres.sh` first (CI always does).
-                ************************************************************************
-
-                """)
-            return [.sqlite]
-        }
-        return [.sqlite, .postgres]
-    }()
-
-    /// Runs `body` with a new, empty database of `kind` and removes it afterwards.
-    static func with<T>(
-        _ kind: TestDatabaseKind, poolSize: Int = 4, _ body: (any SQLDatabase) async throws -> T
-    ) async throws -> T {
-        switch kind {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("hub-sqlite-test-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let db = try SQLiteDatabase(path: directory.appendingPathComponent("test.sqlite").path, poolSize: poolSize)
-            return try await run(body, on: db, cleanUp: {})
-        case .postgres:
-            let url = try #require(postgresURL)
-            let schema = "hub_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            // The schema name is generated above, never user input, so splicing it is safe.
-            try await withAdmin(url) { try await $0.execute("CREATE SCHEMA \(schema)") }
-            let db = try PostgresDatabase(connectionString: withSearchPath(url, schema), poolSize: poolSize)
-            return try await run(body, on: db) {
-                try? await withAdmin(url) { try await $0.execute("DROP SCHEMA \(schema) CASCADE") }
-            }
-        }
-    }
-
-    private static func run<T>(
-        _ body: (any SQLDatabase) async throws -> T, on db: any SQLDatabase, cleanUp: () async -> Void
-    ) async throws -> T {
-        do {
-            let result = try await body(db)
-            await db.close()
-            await cleanUp()
-            return result
-        } catch {
-            await db.close()
-            await cleanUp()
-            throw error
-        }
-    }
-
-    private static func withAdmin(_ url: String, _ body: (PostgresDatabase) async throws -> Void) async throws {
-        let admin = try PostgresDatabase(connectionString: url, poolSize: 1)
-        do {
-            try await body(admin)
-            await admin.close()
-        } catch {
-            await admin.close()
-            throw error
-        }
-    }
-
-    /// The conninfo with `search_path` set to `schema`, in whichever of libpq's two syntaxes it uses.
-    static func withSearchPath(_ conninfo: String, _ schema: String) -> String {
-        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
-            return conninfo + (conninfo.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
-        }
-        return conninfo + " options='-csearch_path=\(schema)'"
-    }
-}
-
 @Suite("SQL databases")
 struct SQLDatabaseTests {
     @Test("parameters are bound, never spliced", arguments: TestDatabases.available)
@@ -262,6 +172,15 @@ struct SQLDatabaseTests {
                 try await db.execute("INSERT INTO t (x) VALUES ($1); DROP TABLE t", [1])
             }
             #expect(try await db.query("SELECT COUNT(*) AS n FROM t").first?["n"] == 0)
+        }
+    }
+
+    @Test("more parameters than placeholders are refused", arguments: TestDatabases.available)
+    func extraParameters(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            let error = await #expect(throws: SQLError.self) { try await db.query("SELECT 1 AS x", [1]) }
+            #expect(error?.kind == .other)
+            #expect(try await db.query("SELECT $1 AS x", ["y"]).first?["x"] == "y")
         }
     }
 

@@ -1,0 +1,145 @@
+import Flows
+
+extension DatabaseConnector {
+    static let upsertMemberSpec = ActionSpec(
+        name: "upsert_member",
+        summary: "Registers a client from the landing form, or updates the same client registering again, and gives the order number to pay.",
+        inputs: [
+            .required(Key.fullName, .string, "full name"),
+            .optional(Key.phone, .string, "phone, already normalised to E.164: identifies the client"),
+            .optional(Key.city, .string, "city"),
+            .optional(Key.email, .string, "e-mail: identifies the client when there is no phone"),
+            .required(Key.amount, .string, "the price to pay, decimal (e.g. 3000 or \"3000.00\")"),
+            .optional(Key.currency, .string, "currency code", default: "rub"),
+        ],
+        outputs: [
+            .output(Key.id, .string, "the member's id"),
+            .output(Key.token, .string, "the deep-link token for the bot; unchanged when the client registers again"),
+            .output(Key.orderID, .string, "our order number to send to the payment provider"),
+            .output(Key.amount, .string, "the amount of that order, e.g. \"3000.00\""),
+            .output(Key.currency, .string, "its currency"),
+            .output(Key.status, .choice(MemberStatus.all), "the member's status"),
+            .output(Key.created, .boolean, "whether this registration created the member"),
+        ],
+        hasSideEffects: true,
+        example: """
+            id: member
+            do: db.upsert_member
+            with:
+              full_name: "{{ event.body.full_name }}"
+              phone: "{{ event.body.phone }}"
+              city: "{{ event.body.city }}"
+              email: "{{ event.body.email }}"
+              amount: 3000
+            """
+    )
+
+    /// What one registration writes, checked before any SQL runs.
+    private struct Registration: Sendable {
+        var fullName: String
+        var phone: String?
+        var city: String?
+        var email: String?
+        var amount: String
+        var currency: String
+    }
+
+    func upsertMember(_ inputs: Fields) async throws -> Value {
+        let amountText = try inputs.require(Key.amount)
+        guard let amount = Money.normalise(amountText) else {
+            throw ConnectorError.permanent("bad-input", "'amount' must be a non-negative amount like 3000 or 3000.00, found '\(amountText)'")
+        }
+        let registration = Registration(
+            fullName: try inputs.requireText(Key.fullName),
+            phone: inputs.text(Key.phone), city: inputs.text(Key.city), email: inputs.text(Key.email),
+            amount: amount, currency: try Self.currency(inputs))
+        guard registration.phone != nil || registration.email != nil else {
+            throw ConnectorError.permanent("missing-field", "'phone' or 'email' needs a value: one of them identifies the client")
+        }
+        let prefix = orderPrefix
+        // Two registrations of the same new client at once: the loser hits the UNIQUE phone (or a
+        // random order number collides) and simply runs again, now finding the winner's row.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await database.transaction { db in try Self.upsert(registration, orderPrefix: prefix, db) }
+            } catch let error as SQLError where error.kind == .uniqueViolation && attempt < 3 {
+                continue
+            } catch let error as SQLError {
+                throw Self.connectorError(error)
+            }
+        }
+    }
+
+    private static func upsert(_ r: Registration, orderPrefix: String, _ db: any SQLConnection) throws -> Value {
+        let now = Value.int(now())
+        var existing: SQLRow?
+        if let phone = r.phone {
+            existing = try db.query("SELECT id, token, status FROM funnel_members WHERE phone = $1", [.string(phone)]).first
+        }
+        if existing == nil, let email = r.email {
+            // A client who registered without a phone and now gives one is still the same client.
+            existing = try db.query("""
+                SELECT id, token, status FROM funnel_members WHERE LOWER(email) = LOWER(CAST($1 AS TEXT)) AND phone IS NULL
+                ORDER BY created_at DESC LIMIT 1
+                """, [.string(email)]).first
+        }
+        let id: String, token: String, status: String
+        if let existing {
+            id = existing[Key.id]?.stringValue ?? ""
+            token = existing[Key.token]?.stringValue ?? ""
+            status = existing[Key.status]?.stringValue ?? MemberStatus.registered
+            try db.execute("""
+                UPDATE funnel_members SET full_name = $2, phone = COALESCE($3, phone), city = COALESCE($4, city),
+                    email = COALESCE($5, email), updated_at = $6
+                WHERE id = $1
+                """, [.string(id), .string(r.fullName), .optionalString(r.phone), .optionalString(r.city), .optionalString(r.email), now])
+        } else {
+            id = newID()
+            token = Crypto.token(bytes: 18)
+            status = MemberStatus.registered
+            try db.execute("""
+                INSERT INTO funnel_members (id, full_name, phone, city, email, status, token, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+                """, [.string(id), .string(r.fullName), .optionalString(r.phone), .optionalString(r.city), .optionalString(r.email),
+                      .string(status), .string(token), now])
+        }
+
+        let pending = try db.query("""
+            SELECT order_id FROM funnel_payments WHERE member_id = $1 AND status = 'pending'
+            ORDER BY created_at DESC LIMIT 1
+            """, [.string(id)]).first?[Key.orderID]?.stringValue
+        let orderID: String
+        if let pending {
+            orderID = pending
+            try db.execute("UPDATE funnel_payments SET amount = $2, currency = $3 WHERE order_id = $1",
+                           [.string(orderID), .string(r.amount), .string(r.currency)])
+        } else {
+            orderID = OrderNumber.make(prefix: orderPrefix)
+            try db.execute("""
+                INSERT INTO funnel_payments (id, member_id, order_id, provider, amount, currency, status, created_at)
+                VALUES ($1, $2, $3, 'prodamus', $4, $5, 'pending', $6)
+                """, [.string(newID()), .string(id), .string(orderID), .string(r.amount), .string(r.currency), now])
+        }
+        return [
+            Key.id: .string(id), Key.token: .string(token), Key.orderID: .string(orderID),
+            Key.amount: .string(r.amount), Key.currency: .string(r.currency),
+            Key.status: .string(status), Key.created: .bool(existing == nil),
+        ]
+    }
+
+    /// A currency code in lower case ("rub"), letters only.
+    static func currency(_ inputs: Fields) throws(ConnectorError) -> String {
+        let code = (inputs.text(Key.currency) ?? "rub").lowercased()
+        guard (2...8).contains(code.count), code.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw .permanent("bad-input", "'currency' must be a currency code like rub, found '\(code)'")
+        }
+        return code
+    }
+}
+
+extension Value {
+    /// Text, or SQL NULL for `nil`.
+    static func optionalString(_ text: String?) -> Value { text.map(Value.string) ?? .null }
+}

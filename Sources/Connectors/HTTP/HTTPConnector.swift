@@ -1,0 +1,55 @@
+import Flows
+import Foundation
+
+/// Calls any HTTP API from a flow. Each call carries the step's idempotency key in the
+/// `Idempotency-Key` header, so an API that honours it performs a resumed step's effect once.
+public struct HTTPConnector: Connector {
+    public static let spec = ConnectorSpec(
+        name: "http",
+        summary: "Calls an HTTP API: JSON in, JSON out, with an Idempotency-Key per run step.",
+        actions: [
+            ActionSpec(
+                name: "request", summary: "Sends one HTTP request; 5xx, 429 and network errors are retried, other 4xx fail the step.",
+                inputs: [
+                    .required("url", .string, "the full URL"),
+                    .optional("method", .choice(["GET", "POST", "PUT", "PATCH", "DELETE"]), "HTTP method", default: "POST"),
+                    .optional("json", .any, "a body sent as JSON"),
+                    .optional("headers", .object, "extra request headers"),
+                    .optional("timeout", .number, "seconds to wait for the answer", default: 30),
+                ],
+                outputs: [.output("status", .integer, "HTTP status"), .output("body", .any, "the answer: JSON when it parses, else text")],
+                example: "do: http.request\nwith:\n  url: https://crm.example/api/leads\n  json: { name: \"{{ event.body.name }}\" }"),
+        ])
+
+    let http: any HTTPClient
+
+    public init(config: ConnectorConfig, services: ConnectorServices) {
+        http = services.http
+    }
+
+    public func perform(_ call: ActionCall) async throws -> Value {
+        let url = try call.inputs.require("url")
+        var headers = ["Idempotency-Key": call.idempotencyKey]
+        for (name, value) in call.inputs["headers"]?.objectValue ?? [:] { headers[name] = value.text }
+        var body: [UInt8] = []
+        if let json = call.inputs["json"] {
+            body = Array(json.json.utf8)
+            headers["Content-Type"] = "application/json"
+        }
+        let timeout = call.inputs.get("timeout", as: Double.self) ?? 30
+        let response = try await http.send(HTTPClientRequest(method: call.inputs.get("method") ?? "POST", url: url, headers: headers,
+                                                             body: body, timeout: .milliseconds(Int64(timeout * 1000))))
+        let answer: Value = (try? response.json()) ?? .string(response.text)
+        switch response.status {
+        case 200..<300:
+            return ["status": .number(Double(response.status)), "body": answer]
+        case 429:
+            let wait = response.headers["retry-after"].flatMap(Int.init) ?? 5
+            throw ConnectorError(code: "http-429", "the API asks to slow down", .retryAfter(.seconds(wait)))
+        case 500..., 408:
+            throw ConnectorError(code: "http-\(response.status)", "the API answered \(response.status)")
+        default:
+            throw ConnectorError.permanent("http-\(response.status)", "the API refused the request with \(response.status)")
+        }
+    }
+}

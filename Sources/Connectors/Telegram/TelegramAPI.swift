@@ -1,0 +1,78 @@
+import Flows
+import Foundation
+import Logging
+import Synchronization
+
+/// Calls Bot API methods: POSTs JSON to `{api_url}/bot{token}/{method}`, paces sends, parses
+/// the envelope into a result or a `ConnectorError`, and follows a group's move to a supergroup.
+///
+/// The request URL holds the token, so it is never logged and never part of an error.
+final class TelegramAPI: Sendable {
+    let http: any HTTPClient
+    let apiURL: String
+    let token: String
+    let limiter: TelegramRateLimiter<ContinuousClock>
+    let logger: Logger
+    /// Chats that became supergroups: old id → new id, so later calls go straight to the new one.
+    let migrated = Mutex<[Int64: Int64]>([:])
+
+    /// Methods that post a message into `chat_id`, paced by the rate limiter.
+    static let sendMethods: Set<String> = [
+        "sendMessage", "copyMessage", "forwardMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendVoice", "sendAnimation",
+    ]
+
+    init(http: any HTTPClient, apiURL: String, token: String, limiter: TelegramRateLimiter<ContinuousClock>, logger: Logger) {
+        self.http = http
+        self.apiURL = apiURL
+        self.token = token
+        self.limiter = limiter
+        self.logger = logger
+    }
+
+    /// Calls `method` and returns its `result`; throws `ConnectorError` (429 → retry after,
+    /// 400/403/404 → permanent, 5xx and network → retry). A call answered with
+    /// `migrate_to_chat_id` is repeated once on the new chat id.
+    func call(_ method: String, _ parameters: [String: Value] = [:], timeout: Duration = .seconds(30)) async throws -> Value {
+        var parameters = parameters
+        if let chat = parameters["chat_id"]?.telegramID, let moved = migrated.withLock({ $0[chat] }) {
+            parameters["chat_id"] = .id(moved)
+        }
+        let envelope = try await exchange(method, parameters, timeout: timeout)
+        if envelope.ok { return envelope.result }
+        if let newID = envelope.migrateToChatID, let oldID = parameters["chat_id"]?.telegramID, newID != oldID {
+            logger.notice("telegram group moved to a supergroup; calling again on the new chat id (update the config)",
+                          metadata: ["telegram.method": "\(method)", "chat.old_id": "\(oldID)", "chat.new_id": "\(newID)"])
+            migrated.withLock { $0[oldID] = newID }
+            parameters["chat_id"] = .id(newID)
+            let retried = try await exchange(method, parameters, timeout: timeout)
+            if retried.ok { return retried.result }
+            throw retried.error(method: method)
+        }
+        throw envelope.error(method: method)
+    }
+
+    /// One HTTP round trip, after waiting for the send slot.
+    private func exchange(_ method: String, _ parameters: [String: Value], timeout: Duration) async throws -> TelegramEnvelope {
+        if Self.sendMethods.contains(method), let chat = parameters["chat_id"]?.telegramID {
+            try await limiter.acquire(chat: chat)
+        }
+        let request = HTTPClientRequest(method: "POST", url: "\(apiURL)/bot\(token)/\(method)",
+                                        headers: ["content-type": "application/json", "accept": "application/json"],
+                                        body: Array(Value.object(parameters).json.utf8), timeout: timeout)
+        let response: HTTPClientResponse
+        do {
+            response = try await http.send(request)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            // Whatever the transport said, the token is cut out in case it quoted the URL.
+            throw ConnectorError(code: "telegram-network", "cannot reach the Telegram Bot API (\(method)): \(redacted("\(error)"))", .retry)
+        }
+        return TelegramEnvelope(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// `text` with the token replaced, for anything that may end up in a log or an error.
+    func redacted(_ text: String) -> String {
+        text.replacingOccurrences(of: token, with: "<token>")
+    }
+}

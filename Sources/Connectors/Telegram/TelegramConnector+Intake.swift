@@ -1,0 +1,129 @@
+import Flows
+import Logging
+
+extension TelegramConnector {
+    /// The update types the hub asks for. `allowed_updates` is sticky on Telegram's side and
+    /// `chat_member` is not in its default set, so the list is always sent.
+    static let allowedUpdates: Value = ["message", "callback_query", "chat_join_request", "chat_member", "my_chat_member"]
+
+    var logger: Logger { services.logger }
+
+    /// Receives updates while this process holds the bot's lease; stands by otherwise.
+    /// Failures are logged and retried with backoff; only cancellation ends it.
+    public func run() async throws {
+        guard await startupChecks() else { return }
+        guard let database = services.database else {
+            logger.warning("telegram has no database: receiving updates without the one-receiver-per-token lease")
+            try await receive()
+            return
+        }
+        let lease = TelegramLease(database: database, name: "telegram:\(settings.botID)", owner: ownerID)
+        var failures = 0
+        while !Task.isCancelled {
+            let held: Bool
+            do {
+                held = try await lease.acquire(for: timings.lease)
+                failures = 0
+            } catch {
+                failures += 1
+                logger.warning("telegram lease check failed", metadata: ["lease": "\(lease.name)", "error": "\(error)"])
+                try await Task.sleep(for: timings.backoff(after: failures))
+                continue
+            }
+            guard held else {
+                logger.debug("telegram update receiver is another process; standing by", metadata: ["lease": "\(lease.name)"])
+                try await Task.sleep(for: timings.standby)
+                continue
+            }
+            logger.debug("telegram update receiver lease taken", metadata: ["lease": "\(lease.name)", "mode": "\(settings.mode.rawValue)"])
+            await receiveWhileHolding(lease)
+        }
+    }
+
+    /// Runs the receiver alongside the lease renewal; whichever ends first ends both.
+    private func receiveWhileHolding(_ lease: TelegramLease) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await receive() }
+            group.addTask {
+                while !Task.isCancelled {
+                    guard (try? await Task.sleep(for: timings.renew)) != nil else { return }
+                    do {
+                        if try await !lease.acquire(for: timings.lease) {
+                            logger.warning("telegram lease lost to another process; stopping the update receiver", metadata: ["lease": "\(lease.name)"])
+                            return
+                        }
+                    } catch {
+                        // A short database outage is survivable while the lease has time left.
+                        logger.warning("telegram lease renewal failed", metadata: ["lease": "\(lease.name)", "error": "\(error)"])
+                    }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        if Task.isCancelled {
+            // Hand over at once on shutdown rather than after the lease runs out.
+            try? await lease.release()
+        }
+    }
+
+    /// The receiver for the configured mode; returns only when cancelled.
+    func receive() async throws {
+        switch settings.mode {
+        case .polling: try await poll()
+        case .webhook: try await registerWebhook()
+        }
+    }
+
+    /// getMe (is the token good?) and getChat on the group (is saving content restricted?).
+    /// Returns `false` when the token is refused: nothing can work then.
+    func startupChecks() async -> Bool {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let bot = try Self.botValue(try await api.call("getMe"))
+                logger.debug("telegram bot", metadata: ["bot.username": "\(bot["username"]?.text ?? "")"])
+                break
+            } catch let error as ConnectorError where error.code == "telegram-401" || error.code == "telegram-404" {
+                logger.error("telegram refused the bot token; check TELEGRAM_BOT_TOKEN (a new token from @BotFather)", metadata: ["error": "\(error)"])
+                return false
+            } catch {
+                failures += 1
+                logger.warning("telegram getMe failed; retrying", metadata: ["error": "\(error)"])
+                guard (try? await Task.sleep(for: timings.backoff(after: failures))) != nil else { return false }
+            }
+        }
+        await checkGroupProtection()
+        return !Task.isCancelled
+    }
+
+    /// A bot cannot switch on "Restrict saving content"; only the group's owner can, so say how.
+    func checkGroupProtection() async {
+        guard let group = settings.groupID else { return }
+        do {
+            let chat = try await api.call("getChat", ["chat_id": .id(group)])
+            if chat["has_protected_content"]?.boolValue != true {
+                logger.warning("""
+                    TELEGRAM GROUP CONTENT IS NOT PROTECTED: members can forward and save what is posted there. \
+                    The group's owner must turn it on in a Telegram app: open the group → Edit (group settings) → \
+                    Chat history / Group type → "Restrict saving content". A bot cannot change this setting; \
+                    posts from post_group are protected one by one meanwhile.
+                    """, metadata: ["chat.id": "\(group)"])
+            }
+        } catch {
+            logger.warning("telegram cannot read the group; is the bot an administrator there?", metadata: ["chat.id": "\(group)", "error": "\(error)"])
+        }
+    }
+
+    /// Stores one update as its trigger's event (dedup key: `update_id`); returns whether it raised one.
+    @discardableResult
+    func deliver(_ update: TelegramUpdate) async throws -> Bool {
+        guard let event = update.event(groupID: settings.groupID, operatorsChatID: settings.operatorsChatID) else {
+            logger.trace("telegram update raises no trigger", metadata: ["update.id": "\(update.id)"])
+            return false
+        }
+        try await services.events.emit(IncomingEvent(instance: services.instance, trigger: event.trigger, payload: event.payload,
+                                                     dedupKey: "\(update.id)"))
+        return true
+    }
+}

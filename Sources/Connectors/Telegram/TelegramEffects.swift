@@ -1,0 +1,90 @@
+import Flows
+import Foundation
+
+/// What the connector remembers so a resumed run never repeats an effect: the result of each
+/// side-effecting call by idempotency key, and the invite links the bot created (by name),
+/// so an active link is handed out again instead of a second one.
+///
+/// Without a database (a bare test setup) nothing is remembered and every call acts.
+struct TelegramEffects: Sendable {
+    let database: (any SQLDatabase)?
+
+    static let migrations: [SchemaMigration] = [
+        SchemaMigration(version: 1, name: "telegram effects and invite links") { _ in
+            [
+                """
+                CREATE TABLE telegram_effects (
+                    key TEXT PRIMARY KEY,
+                    action TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE telegram_invite_links (
+                    invite_link TEXT PRIMARY KEY,
+                    chat_id BIGINT NOT NULL,
+                    name TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    revoked INTEGER NOT NULL DEFAULT 0,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX telegram_invite_links_name ON telegram_invite_links (chat_id, name)",
+            ]
+        },
+    ]
+
+    /// The recorded result of an earlier call with this key (possibly partial), if any.
+    func recall(_ key: String) async throws -> [String: Value]? {
+        guard let database else { return nil }
+        let rows = try await database.query("SELECT result FROM telegram_effects WHERE key = $1", [.string(key)])
+        guard let text = rows.first?["result"]?.stringValue else { return nil }
+        return try Value(json: text).objectValue
+    }
+
+    /// Records (or completes) the result of a call.
+    func remember(_ key: String, action: String, _ result: [String: Value]) async throws {
+        guard let database else { return }
+        try await database.execute("""
+            INSERT INTO telegram_effects (key, action, result, created_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (key) DO UPDATE SET result = $3
+            """, [.string(key), .string(action), .string(Value.object(result).json), .number(Double(Self.now()))])
+    }
+
+    /// Runs a single-step effect once per key: a repeat returns the recorded result.
+    func once(_ key: String, action: String, _ body: () async throws -> [String: Value]) async throws -> Value {
+        if let done = try await recall(key) { return .object(done) }
+        let result = try await body()
+        try await remember(key, action: action, result)
+        return .object(result)
+    }
+
+    /// A link of ours with this name that is not revoked and stays valid for at least `margin` seconds.
+    func activeInvite(chat: Int64, name: String, margin: Int64) async throws -> (link: String, expiresAt: Int64)? {
+        guard let database else { return nil }
+        let rows = try await database.query("""
+            SELECT invite_link, expires_at FROM telegram_invite_links
+            WHERE chat_id = $1 AND name = $2 AND revoked = 0 AND expires_at > $3
+            ORDER BY expires_at DESC LIMIT 1
+            """, [.id(chat), .string(name), .number(Double(Self.now() + margin))])
+        guard let row = rows.first, let link = row["invite_link"]?.stringValue, let expires = row["expires_at"]?.telegramID else { return nil }
+        return (link, expires)
+    }
+
+    func recordInvite(_ link: String, chat: Int64, name: String, expiresAt: Int64) async throws {
+        guard let database else { return }
+        try await database.execute("""
+            INSERT INTO telegram_invite_links (invite_link, chat_id, name, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, 0, $5)
+            ON CONFLICT (invite_link) DO NOTHING
+            """, [.string(link), .id(chat), .string(name), .id(expiresAt), .id(Self.now())])
+    }
+
+    func markRevoked(_ link: String) async throws {
+        guard let database else { return }
+        try await database.execute("UPDATE telegram_invite_links SET revoked = 1 WHERE invite_link = $1", [.string(link)])
+    }
+
+    /// Unix seconds, as Telegram counts time.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}

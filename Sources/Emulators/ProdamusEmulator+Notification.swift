@@ -1,0 +1,110 @@
+import Flows
+import Foundation
+
+extension ProdamusEmulator {
+    /// Sends a payment's notification again, as Prodamus' LK «URL-оповещения» resend does:
+    /// the same fields, `attempt` one higher. `orderID` is Prodamus' id or the shop's order
+    /// number. Returns the receiver's last status (0 = no answer, nil = no such payment).
+    @discardableResult
+    public func resend(orderID: String) async -> Int? {
+        let id = state.withLock { state in
+            (state.payments.first { $0.id == orderID } ?? state.payments.first { $0.orderNum == orderID })?.id
+        }
+        guard let id else { return nil }
+        return await deliver(paymentID: id)
+    }
+
+    /// Sends a sample payment notification signed with the demo key (`secret + "demo"`), as
+    /// Prodamus does for system-side demo payments; a correct shop answers 200 and grants nothing.
+    @discardableResult
+    public func sendDemoPing(to url: String) async -> Int {
+        let link = ProdamusEmulatorLink(orderID: "test", products: [.init(name: "Тестовый товар", price: "100.00", quantity: "1", sku: nil, totalKopecks: 10000)],
+                                        customerPhone: "+79999999999", customerEmail: "test@domain.ru", customerExtra: "тест",
+                                        successURL: nil, returnURL: nil, notificationURL: url, sys: nil, currency: "rub", demoMode: true)
+        let fields = notificationFields(link, prodamusID: "0")
+        return await send(fields, secret: secretKey + "demo", to: url)
+    }
+
+    /// A one-off payment notification in the field order of a real 2024 capture (reference §2.2).
+    func notificationFields(_ link: ProdamusEmulatorLink, prodamusID: String) -> ProdamusEmulatorForm {
+        let total = link.totalKopecks
+        // Prodamus' demo page commission: 3.5 %, rounded to kopecks.
+        let commission = (total * 35 + 500) / 1000
+        var fields = ProdamusEmulatorForm([
+            ("date", .text(Self.timestamp(now()))),
+            ("order_id", .text(prodamusID)),
+            ("order_num", .text(link.orderID)),
+            ("domain", .text(domain)),
+            ("sum", .text(ProdamusEmulatorLink.amount(total))),
+            ("currency", .text(link.currency)),
+            ("customer_phone", .text(link.customerPhone ?? "")),
+            ("customer_email", .text(link.customerEmail ?? "")),
+            ("customer_extra", .text(link.customerExtra ?? "")),
+            ("payment_type", .text("Пластиковая карта Visa, MasterCard, МИР")),
+            ("commission", .text("3.5")),
+            ("commission_sum", .text(ProdamusEmulatorLink.amount(commission))),
+            ("attempt", .text("1")),
+        ])
+        if let sys = link.sys { fields["sys"] = .text(sys) }
+        fields["discount_value"] = .text("0.00")
+        var products = ProdamusEmulatorForm()
+        for (index, product) in link.products.enumerated() {
+            products[String(index)] = .form(ProdamusEmulatorForm([
+                ("name", .text(product.name)), ("price", .text(product.price)),
+                ("quantity", .text(product.quantity)), ("sum", .text(ProdamusEmulatorLink.amount(product.totalKopecks))),
+            ]))
+        }
+        fields["products"] = .form(products)
+        fields["payment_status"] = .text("success")
+        fields["payment_status_description"] = .text("Успешная оплата")
+        fields["payment_init"] = .text("manual")
+        return fields
+    }
+
+    /// Delivers a payment's notification until the receiver answers 200 or the tries run
+    /// out, each try with the next `attempt` number. Returns the last status.
+    @discardableResult
+    func deliver(paymentID: String) async -> Int {
+        var status = 0
+        var delay = retryDelay
+        for attempt in 0..<deliveryAttempts {
+            if attempt > 0 {
+                try? await Task.sleep(for: delay)
+                delay *= 2
+            }
+            let next: (fields: ProdamusEmulatorForm, url: String)? = state.withLock { state in
+                guard let index = state.payments.firstIndex(where: { $0.id == paymentID }),
+                      let url = state.payments[index].notificationURL else { return nil }
+                state.payments[index].attempts += 1
+                state.payments[index].fields["attempt"] = .text(String(state.payments[index].attempts))
+                return (state.payments[index].fields, url)
+            }
+            // Without urlNotification (which needs `sys` at real Prodamus) the LK's URLs apply; the emulator has none.
+            guard let next else { return 0 }
+            status = await send(next.fields, secret: secretKey, to: next.url)
+            if status == 200 { break }
+        }
+        return status
+    }
+
+    /// One POST like Prodamus': `http_build_query` body, `Sign` header; records it.
+    func send(_ fields: ProdamusEmulatorForm, secret: String, to url: String) async -> Int {
+        let body = fields.query
+        let signature = fields.signature(secret: secret)
+        let request = HTTPClientRequest(method: "POST", url: url,
+                                        headers: ["Content-Type": "application/x-www-form-urlencoded", "Sign": signature, "User-Agent": "curl"],
+                                        body: Array(body.utf8), timeout: .seconds(5))
+        let status = (try? await http.send(request).status) ?? 0
+        state.withLock { $0.webhooksSent.append(SentWebhook(url: url, body: body, signature: signature, status: status)) }
+        return status
+    }
+
+    /// `2020-07-27T12:31:01+03:00`: Moscow time, as Prodamus writes `date`.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/Moscow")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxx"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,132 @@
+import Flows
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// A local Prodamus payment page (payform.ru) for tests and the sandbox.
+///
+/// `GET /?<link query>` checks the link's `signature` and shows the payment page; its
+/// "Оплатить" button posts to `/pay`, which records the payment, sends the signed
+/// notification (`Sign` header, `http_build_query` body) to the link's `urlNotification`
+/// and redirects the buyer to `urlSuccess` with `_payform_*` parameters, as Prodamus does.
+///
+/// ```swift
+/// let prodamus = ProdamusEmulator(secretKey: "test-secret")
+/// let server = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
+/// // form_url: server.baseURL + "/"
+/// ```
+public final class ProdamusEmulator: Sendable {
+    /// One notification the emulator sent, with the answer it got (0 = no answer).
+    public struct SentWebhook: Sendable {
+        public var url: String
+        /// The urlencoded body, as sent.
+        public var body: String
+        /// The `Sign` header.
+        public var signature: String
+        public var status: Int
+    }
+
+    /// A payment made on the page.
+    struct Payment: Sendable {
+        /// Prodamus' order id (`order_id` in the notification, `_payform_id`).
+        var id: String
+        /// The link's `order_id` (`order_num` in the notification).
+        var orderNum: String
+        var notificationURL: String?
+        /// The notification; `attempt` is set per delivery.
+        var fields: ProdamusEmulatorForm
+        /// Deliveries so far, retries and resends included.
+        var attempts: Int
+    }
+
+    struct State: Sendable {
+        var nextOrderID = 300155
+        var payments: [Payment] = []
+        var webhooksSent: [SentWebhook] = []
+    }
+
+    let secretKey: String
+    /// The page's domain as notifications report it.
+    let domain: String
+    /// Deliveries per notification before giving up; Prodamus itself keeps trying for days.
+    let deliveryAttempts: Int
+    let retryDelay: Duration
+    let now: @Sendable () -> Date
+    let http: any HTTPClient
+    let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - secretKey: the page's secret key; links must be signed with it, notifications are.
+    ///   - domain: the `domain` field of notifications.
+    ///   - deliveryAttempts: tries per notification while the receiver does not answer 200.
+    ///   - retryDelay: the first pause between tries; it doubles after each.
+    public init(secretKey: String, domain: String = "demo.payform.ru", deliveryAttempts: Int = 3,
+                retryDelay: Duration = .milliseconds(50), now: @escaping @Sendable () -> Date = Date.init,
+                http: any HTTPClient = URLSessionHTTPClient())
+    {
+        self.secretKey = secretKey
+        self.domain = domain
+        self.deliveryAttempts = max(1, deliveryAttempts)
+        self.retryDelay = retryDelay
+        self.now = now
+        self.http = http
+    }
+
+    /// Every notification sent so far, retries and resends included, oldest first.
+    public var webhooksSent: [SentWebhook] { state.withLock { $0.webhooksSent } }
+
+    /// The payment page: `GET /` and `POST /pay`.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { request, _ -> Response in
+            self.paymentPage(query: request.uri.query ?? "")
+        }
+        router.post("/pay") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let form = ProdamusEmulatorForm.parse(query: String(buffer: body))
+            return await self.pay(query: form.text("query") ?? "")
+        }
+        return router
+    }
+
+    /// `GET /`: the link's data checked, then the page with the "Оплатить" button.
+    func paymentPage(query: String) -> Response {
+        switch link(query) {
+        case .failure(let refusal): Self.html(.badRequest, refusal.page)
+        case .success(let link): Self.html(.ok, ProdamusEmulatorPage.payment(link, query: query, domain: domain))
+        }
+    }
+
+    /// `POST /pay`: records the payment, notifies the shop, redirects the buyer.
+    func pay(query: String) async -> Response {
+        let link: ProdamusEmulatorLink
+        switch self.link(query) {
+        case .failure(let refusal): return Self.html(.badRequest, refusal.page)
+        case .success(let checked): link = checked
+        }
+        let payment = state.withLock { state in
+            let payment = Payment(id: String(state.nextOrderID), orderNum: link.orderID, notificationURL: link.notificationURL,
+                                  fields: notificationFields(link, prodamusID: String(state.nextOrderID)), attempts: 0)
+            state.nextOrderID += 1
+            state.payments.append(payment)
+            return payment
+        }
+        await deliver(paymentID: payment.id)
+        guard let success = link.successURL else {
+            return Self.html(.ok, ProdamusEmulatorPage.paid(orderNum: link.orderID))
+        }
+        let separator = success.contains("?") ? "&" : "?"
+        let back = "_payform_status=success&_payform_id=\(payment.id)&_payform_order_id=\(ProdamusEmulatorForm.urlencode(link.orderID))"
+        return .redirect(to: success + separator + back, type: .normal)
+    }
+
+    /// The link's data if its signature is right and it names a product.
+    func link(_ query: String) -> Result<ProdamusEmulatorLink, ProdamusEmulatorLink.Refusal> {
+        ProdamusEmulatorLink.parse(query, secretKey: secretKey)
+    }
+
+    static func html(_ status: HTTPResponse.Status, _ page: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Flows
+import Foundation
+import Hub
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Queue a run of a flow now (e.g. a scheduled post); a running hub executes it.")
+
+    @Argument(help: "The flow's name.") var flow: String
+    @Option(help: "The event as JSON (default: what its schedule would give).") var event: String?
+
+    func run() async throws {
+        let settings = try HubSettings()
+        let (catalog, _, _) = settings.catalog(registry: BuiltinConnectors.registry)
+        let set = FlowSet.load(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment)
+        guard let target = set.flow(named: flow) else {
+            throw ValidationError("no flow named '\(flow)' in \(settings.flowsPath); flows: " + set.flows.map(\.name).joined(separator: ", "))
+        }
+        var payload: Value = ["slot": .string(Date().formatted(.iso8601)), "timezone": .string(target.timeZone.identifier), "manual": true]
+        if let event { payload = try Value(json: event) }
+        let store = try Store.open(settings.databaseURL, poolSize: 1)
+        try await store.migrate()
+        let ids = try await store.storeEvent(source: "manual:\(target.name)", dedupKey: UUID().uuidString, payload: payload,
+                                             runs: [NewRun(flow: target.name, flowVersion: target.version)])
+        await store.close()
+        print("queued run \(ids?.first ?? "?") of '\(target.name)'; a running hub executes it (see: hub runs show ID)")
+    }
+}

@@ -1,0 +1,183 @@
+import DatabaseConnector
+import Flows
+import Testing
+
+@Suite("db: members and payments")
+struct MembersTests {
+    @Test("registering twice keeps one member, its token and one pending payment with the new amount", arguments: TestFunnel.available)
+    func registerTwice(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let first = try await funnel.register(name: "Анна", amount: 3000)
+            let second = try await funnel.register(name: "Анна Петрова", city: "Казань", amount: "3500.5")
+            #expect(first["created"] == true)
+            #expect(second["created"] == false)
+            #expect(second["id"] == first["id"])
+            #expect(second["token"] == first["token"])
+            #expect(second["order_id"] == first["order_id"])
+            #expect(second["amount"] == "3500.50")
+            #expect(second["currency"] == "rub")
+            #expect(second["status"] == "registered")
+
+            let members = try await funnel.rows("SELECT full_name, city, phone, email, status FROM funnel_members")
+            #expect(members.map(\.values) == [["Анна Петрова", "Казань", "+79161234567", "anna@example.com", "registered"]])
+            let payments = try await funnel.rows("SELECT order_id, amount, currency, status, provider FROM funnel_payments")
+            #expect(payments.map(\.values) == [[first["order_id"]!, "3500.50", "rub", "pending", "prodamus"]])
+        }
+    }
+
+    @Test("without a phone, the e-mail identifies the client, and a phone given later joins the same member", arguments: TestFunnel.available)
+    func emailIdentity(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let first = try await funnel.register(phone: nil, email: "Ivan@Example.com")
+            let second = try await funnel.register(phone: nil, email: "ivan@example.com")
+            let third = try await funnel.register(phone: "+79990001122", email: "IVAN@example.com")
+            #expect(second["id"] == first["id"])
+            #expect(third["id"] == first["id"])
+            #expect(try await funnel.rows("SELECT phone FROM funnel_members").map(\.values) == [["+79990001122"]])
+            let missing = await #expect(throws: ConnectorError.self) { try await funnel.register(phone: nil, email: nil) }
+            #expect(missing?.message == "'phone' or 'email' needs a value: one of them identifies the client")
+            let badAmount = await #expect(throws: ConnectorError.self) { try await funnel.register(amount: "три тысячи") }
+            #expect(badAmount?.message == "'amount' must be a non-negative amount like 3000 or 3000.00, found 'три тысячи'")
+            #expect(badAmount?.disposition == .permanent)
+        }
+    }
+
+    @Test("tokens are 24 URL-safe characters, differ between members, and are never the order number", arguments: TestFunnel.available)
+    func tokens(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            var tokens: Set<String> = []
+            var orders: Set<String> = []
+            for index in 0..<5 {
+                let member = try await funnel.register(phone: "+7916000000\(index)", email: nil)
+                let token = try #require(member["token"]?.stringValue)
+                let order = try #require(member["order_id"]?.stringValue)
+                #expect(token.count == 24)
+                #expect(token.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") })
+                #expect(order.hasPrefix("SH-") && order.count == 13)
+                #expect(order.dropFirst(3).allSatisfy { "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains($0) })
+                #expect(token != order)
+                tokens.insert(token)
+                orders.insert(order)
+            }
+            #expect(tokens.count == 5)
+            #expect(orders.count == 5)
+        }
+    }
+
+    @Test("find_member by each key, all given keys must match", arguments: TestFunnel.available)
+    func findMember(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let id = try await funnel.paidMember(phone: "+79160000001", telegramID: 5_000_000_001)
+            let member = try await funnel.call("find_member", ["id": .string(id)])
+            #expect(member["found"] == true)
+            #expect(member["paid"] == true)
+            #expect(member["telegram_id"] == 5_000_000_001)
+            for key: Value in [["token": member["token"]!], ["phone": "+79160000001"], ["telegram_id": 5_000_000_001],
+                               ["telegram_id": "5000000001"], ["id": .string(id), "phone": "+79160000001"]] {
+                let found = try await funnel.call("find_member", key.objectValue!)
+                #expect(found == member)
+            }
+            let mismatch = try await funnel.call("find_member", ["id": .string(id), "phone": "+70000000000"])
+            #expect(mismatch["found"] == false)
+            #expect(mismatch["id"] == .null)
+            #expect(mismatch["paid"] == false)
+            let none = await #expect(throws: ConnectorError.self) { try await funnel.call("find_member", [:]) }
+            #expect(none?.message == "find_member needs one of 'id', 'token', 'phone', 'email' or 'telegram_id'")
+            let bad = await #expect(throws: ConnectorError.self) { try await funnel.call("find_member", ["telegram_id": "abc"]) }
+            #expect(bad?.message == "'telegram_id' must be a whole number, found string")
+        }
+    }
+
+    @Test("mark_paid twice: paid once, payload stored, nothing changes the second time", arguments: TestFunnel.available)
+    func markPaidTwice(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let member = try await funnel.register()
+            let payload: Value = ["order_num": member["order_id"]!, "sum": "3000.00", "payment_status": "success",
+                                  "products": [["name": "Сеанс <b>", "price": "3000.00"]]]
+            let inputs: [String: Value] = ["order": member["order_id"]!, "amount": "3000.00", "currency": "RUB",
+                                           "provider_order_id": "1234567", "payload": payload]
+            let first = try await funnel.call("mark_paid", inputs)
+            #expect(first["found"] == true)
+            #expect(first["newly_paid"] == true)
+            #expect(first["status"] == "paid")
+            #expect(first["paid"] == true)
+            #expect(first["id"] == member["id"])
+            #expect(first["token"] == member["token"])
+            #expect(first["full_name"] == "Анна Петрова")
+            #expect(first["telegram_id"] == .null)
+            #expect(first["order_id"] == member["order_id"])
+            let before = try await funnel.rows("SELECT * FROM funnel_payments")
+
+            var again = inputs
+            again["note"] = "second delivery"
+            again["amount"] = "1.00"
+            let second = try await funnel.call("mark_paid", again)
+            #expect(second["found"] == true)
+            #expect(second["newly_paid"] == false)
+            #expect(second["paid_at"] == first["paid_at"])
+            #expect(try await funnel.rows("SELECT * FROM funnel_payments") == before)
+
+            let payments = try await funnel.rows("SELECT status, amount, currency, provider_order_id, raw_payload, note FROM funnel_payments")
+            #expect(payments.count == 1)
+            #expect(payments.first?.values.prefix(4) == ["paid", "3000.00", "rub", "1234567"])
+            let stored = try #require(payments.first?["raw_payload"]?.stringValue)
+            #expect(try Value(json: stored) == payload)
+            #expect(payments.first?["note"] == .null)
+
+            // Registering again after paying opens a new order; the paid one stays as it was.
+            let renewal = try await funnel.register()
+            #expect(renewal["order_id"] != member["order_id"])
+            #expect(renewal["status"] == "paid")
+            #expect(try await funnel.rows("SELECT status FROM funnel_payments ORDER BY created_at, status").map { $0["status"] } .sorted { $0!.text < $1!.text } == ["paid", "pending"])
+        }
+    }
+
+    @Test("a joined member who pays again stays joined", arguments: TestFunnel.available)
+    func joinedStaysJoined(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let id = try await funnel.paidMember(phone: "+79160000002", telegramID: 42)
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 42]) == ["found": true, "member_id": .string(id)])
+            let renewal = try await funnel.register(phone: "+79160000002", email: nil)
+            let paid = try await funnel.call("mark_paid", ["order": renewal["order_id"]!, "note": "paid in cash"])
+            #expect(paid["newly_paid"] == true)
+            #expect(paid["status"] == "joined")
+            #expect(try await funnel.rows("SELECT note FROM funnel_payments WHERE order_id = $1", [renewal["order_id"]!]).first?["note"] == "paid in cash")
+        }
+    }
+
+    @Test("an unknown order is found: false, not an error", arguments: TestFunnel.available)
+    func unknownOrder(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            try await funnel.register()
+            let result = try await funnel.call("mark_paid", ["order": "SH-NOSUCHORDR", "amount": "3000.00", "payload": ["x": 1]])
+            #expect(result["found"] == false)
+            #expect(result["newly_paid"] == false)
+            #expect(result["id"] == .null)
+            #expect(result["telegram_id"] == .null)
+            #expect(try await funnel.rows("SELECT status FROM funnel_payments").map { $0["status"] } == ["pending"])
+            #expect(try await funnel.rows("SELECT status FROM funnel_members").map { $0["status"] } == ["registered"])
+        }
+    }
+
+    @Test("hostile text is stored literally and read back equal", arguments: TestFunnel.available)
+    func hostileText(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind, queries: ["by_name": "SELECT full_name, city FROM funnel_members WHERE full_name = $1"]) { funnel in
+            let texts = [
+                "<script>alert('x')</script>",
+                "O'Brien \"the\" \\ back`tick` $1 ?",
+                "'; DROP TABLE funnel_members; --",
+                String(repeating: "Я", count: 10_240),
+                "🙂👩‍👩‍👧 Ёжик\u{200B}",
+            ]
+            for (index, text) in texts.enumerated() {
+                let member = try await funnel.register(name: text, phone: "+7900000000\(index)", email: "\(index)@example.com", city: text)
+                let found = try await funnel.call("find_member", ["id": member["id"]!])
+                #expect(found["full_name"] == .string(text))
+                #expect(found["city"] == .string(text))
+                let queried = try await funnel.call("query", ["name": "by_name", "params": [.string(text)]])
+                #expect(queried["rows"] == [["full_name": .string(text), "city": .string(text)]])
+            }
+            #expect(try await funnel.rows("SELECT COUNT(*) AS n FROM funnel_members").first?["n"] == 5)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import DatabaseConnector
+import Flows
+import Foundation
+import Testing
+
+@Suite("db: Telegram binding, invites and joins")
+struct TelegramAccessTests {
+    @Test("bind_telegram binds once; a forwarded link is a conflict and moves nothing", arguments: TestFunnel.available)
+    func bindConflict(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let member = try await funnel.register()
+            let token = member["token"]!
+            let first = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 111, "username": "@anna"])
+            #expect(first == ["found": true, "id": member["id"]!, "full_name": "Анна Петрова", "status": "registered", "paid": false,
+                              "joined": false, "order_id": member["order_id"]!, "conflict": false])
+            let again = try await funnel.call("bind_telegram", ["token": token, "telegram_id": "111", "username": "anna_new"])
+            #expect(again["conflict"] == false)
+            let stranger = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 222, "username": "thief"])
+            #expect(stranger["conflict"] == true)
+            #expect(stranger["found"] == true)
+            let rows = try await funnel.rows("SELECT telegram_id, telegram_username FROM funnel_members")
+            #expect(rows.map(\.values) == [[111, "anna_new"]])
+
+            let unknown = try await funnel.call("bind_telegram", ["token": "not-a-token", "telegram_id": 111])
+            #expect(unknown["found"] == false)
+            #expect(unknown["id"] == .null)
+        }
+    }
+
+    @Test("a Telegram user bound to an unpaid registration can bind a paid one; bound to a paid one, it is a conflict", arguments: TestFunnel.available)
+    func oneMemberPerTelegramUser(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let stale = try await funnel.register(phone: "+79160000010", email: nil)
+            try await funnel.call("bind_telegram", ["token": stale["token"]!, "telegram_id": 333])
+            let paidID = try await funnel.paidMember(phone: "+79160000011", telegramID: 333)
+            #expect(try await funnel.rows("SELECT id FROM funnel_members WHERE telegram_id = 333").map { $0["id"] } == [.string(paidID)])
+            let third = try await funnel.register(phone: "+79160000012", email: nil)
+            let result = try await funnel.call("bind_telegram", ["token": third["token"]!, "telegram_id": 333])
+            #expect(result["conflict"] == true)
+            #expect(try await funnel.rows("SELECT id FROM funnel_members WHERE telegram_id = 333").map { $0["id"] } == [.string(paidID)])
+        }
+    }
+
+    @Test("record_invite revokes the member's older active invites, and says the same when recorded again", arguments: TestFunnel.available)
+    func recordInviteRevokesOlder(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let id = try await funnel.paidMember(phone: "+79160000020", telegramID: 444)
+            let expires = Int(Date().timeIntervalSince1970) + 86_400
+            let invite: (String) -> [String: Value] = { link in
+                ["member_id": .string(id), "telegram_id": 444, "invite_link": .string(link), "expires_at": .number(Double(expires))]
+            }
+            let a = try await funnel.call("record_invite", invite("https://t.me/+AAAA"))
+            #expect(a["revoked_links"] == [])
+            #expect(a["status"] == "active")
+            #expect(a["expires_at"] == .number(Double(expires)))
+            #expect(a["member_id"] == .string(id))
+            let b = try await funnel.call("record_invite", invite("https://t.me/+BBBB"))
+            #expect(b["revoked_links"] == ["https://t.me/+AAAA"])
+            let bAgain = try await funnel.call("record_invite", invite("https://t.me/+BBBB"))
+            #expect(bAgain == b)
+            let rows = try await funnel.rows("SELECT invite_link, status FROM funnel_invites ORDER BY invite_link")
+            #expect(rows.map(\.values) == [["https://t.me/+AAAA", "revoked"], ["https://t.me/+BBBB", "active"]])
+
+            let unknown = await #expect(throws: ConnectorError.self) {
+                try await funnel.call("record_invite", ["member_id": "nobody", "telegram_id": 444, "invite_link": "https://t.me/+CCCC"])
+            }
+            #expect(unknown?.message == "no member has the id 'nobody'")
+        }
+    }
+
+    @Test("check_join approves only the paid member's own active, unexpired link", arguments: TestFunnel.available)
+    func checkJoin(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let id = try await funnel.paidMember(phone: "+79160000030", telegramID: 555)
+            let later = Value.number(Double(Int(Date().timeIntervalSince1970) + 3600))
+            let earlier = Value.number(Double(Int(Date().timeIntervalSince1970) - 10))
+            try await funnel.call("record_invite", ["member_id": .string(id), "telegram_id": 555, "invite_link": "https://t.me/+OLD", "expires_at": later])
+            try await funnel.call("record_invite", ["member_id": .string(id), "telegram_id": 555, "invite_link": "https://t.me/+NEW", "expires_at": later])
+
+            let unpaid = try await funnel.register(phone: "+79160000031", email: nil)
+            try await funnel.call("bind_telegram", ["token": unpaid["token"]!, "telegram_id": 666])
+            try await funnel.call("record_invite", ["member_id": unpaid["id"]!, "telegram_id": 666, "invite_link": "https://t.me/+UNPAID"])
+
+            let late = try await funnel.paidMember(phone: "+79160000032", telegramID: 777)
+            try await funnel.call("record_invite", ["member_id": .string(late), "telegram_id": 777, "invite_link": "https://t.me/+LATE", "expires_at": earlier])
+
+            let cases: [(link: String, user: Int, approve: Bool, reason: String, member: Value)] = [
+                ("https://t.me/+NEW", 555, true, "ok", .string(id)),
+                ("https://t.me/+NEW", 999, false, "wrong_user", .string(id)),
+                ("https://t.me/+OLD", 555, false, "revoked", .string(id)),
+                ("https://t.me/+UNPAID", 666, false, "not_paid", unpaid["id"]!),
+                ("https://t.me/+LATE", 777, false, "expired", .string(late)),
+                ("https://t.me/+NOPE", 555, false, "unknown_link", .null),
+            ]
+            for c in cases {
+                let decision = try await funnel.call("check_join", ["invite_link": .string(c.link), "telegram_id": .number(Double(c.user))])
+                #expect(decision == ["approve": .bool(c.approve), "reason": .string(c.reason), "member_id": c.member], "\(c.link) for \(c.user)")
+            }
+
+            // Joining uses the link up; leaving is recorded; a stranger's join uses nothing.
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 999, "invite_link": "https://t.me/+NEW"]) == ["found": false, "member_id": nil])
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "invite_link": "https://t.me/+NEW"]) == ["found": true, "member_id": .string(id)])
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "invite_link": "https://t.me/+NEW"]) == ["found": true, "member_id": .string(id)])
+            let used = try await funnel.call("check_join", ["invite_link": "https://t.me/+NEW", "telegram_id": 555])
+            #expect(used["reason"] == "used")
+            let joined = try await funnel.call("find_member", ["telegram_id": 555])
+            #expect(joined["status"] == "joined")
+            #expect(joined["joined_at"] != .null)
+            #expect(try await funnel.call("mark_left", ["telegram_id": 555]) == ["found": true, "member_id": .string(id)])
+            #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "left")
+            #expect(try await funnel.call("mark_left", ["telegram_id": 12345]) == ["found": false, "member_id": nil])
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Flows
+import Foundation
+import Logging
+@testable import Hub
+import Testing
+
+/// Cron flows fire once per slot in their time zone, with time driven by a manual clock.
+@Suite struct SchedulerTests {
+    static func flow(_ cron: String, zone: String, missed: String = "latest") throws -> Flow {
+        let text = "name: daily\non: { cron: \"\(cron)\", timezone: \(zone), missed: \(missed) }\nsteps:\n  - do: core.log\n    with: { message: tick }\n"
+        var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
+        let result = compiler.compile(text, file: "daily.yaml")
+        return try #require(result.flow, "\(result.diagnostics)")
+    }
+
+    static func date(_ iso: String) -> Date { try! Date(iso, strategy: .iso8601) }
+
+    /// Runs a scheduler on `clock` until `body` returns.
+    static func withScheduler(store: Store, flows: FlowRegistry, clock: ManualClock, _ body: () async throws -> Void) async throws {
+        let scheduler = Scheduler(store: store, flows: flows, wakeUp: WakeUp(), clock: clock, recheck: 3600, logger: Logger(label: "test"))
+        let task = Task { try await scheduler.run() }
+        defer { task.cancel() }
+        try await body()
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// Moves the clock step by step (so the scheduler sees each slot) and lets it catch up.
+    static func advance(_ clock: ManualClock, to end: Date, step: TimeInterval = 600) async throws {
+        var t = clock.now()
+        while t < end {
+            t = min(end, t.addingTimeInterval(step))
+            try await settle(clock)
+            clock.set(t)
+        }
+        try await settle(clock)
+    }
+
+    /// Waits until the scheduler is asleep again (it has processed the current time).
+    static func settle(_ clock: ManualClock) async throws {
+        for _ in 0..<500 where clock.sleeping == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+
+    static func slots(_ store: Store) async throws -> [String] {
+        try await store.database.query("SELECT slot FROM hub_schedule_slots ORDER BY slot").map {
+            Date(timeIntervalSince1970: Double($0["slot"]?.intValue ?? 0) / 1000).formatted(.iso8601)
+        }
+    }
+
+    @Test("a Berlin schedule across the spring-forward gap fires once per day", arguments: TestDatabases.available)
+    func springForward(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withURL(kind) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-03-28T12:00:00Z"))
+            let flows = FlowRegistry([try Self.flow("30 2 * * *", zone: "Europe/Berlin")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-03-30T12:00:00Z"))
+            }
+            // 02:30 does not exist on 29 March: it fires at 03:00 CEST (01:00Z), once.
+            #expect(try await Self.slots(store) == ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"])
+            #expect(try await store.runCounts()["queued"] == 2)
+            await store.close()
+        }
+    }
+
+    @Test("the fall-back overlap fires the repeated hour once", arguments: TestDatabases.available)
+    func fallBack(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withURL(kind) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-10-24T12:00:00Z"))
+            let flows = FlowRegistry([try Self.flow("30 2 * * *", zone: "Europe/Berlin")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-10-25T12:00:00Z"))
+            }
+            #expect(try await Self.slots(store) == ["2026-10-25T00:30:00Z"])
+            await store.close()
+        }
+    }
+
+    @Test("two schedulers on one database: each slot runs once", arguments: TestDatabases.available)
+    func twoSchedulers(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.withURL(kind) { url in
+            let store = try Store.open(url), other = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let flows = FlowRegistry([try Self.flow("0 9 * * *", zone: "Europe/Moscow")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.withScheduler(store: other, flows: flows, clock: clock) {
+                    try await Self.advance(clock, to: Self.date("2026-06-03T07:00:00Z"))
+                }
+            }
+            // 09:00 in Moscow is 06:00Z.
+            #expect(try await Self.slots(store) == ["2026-06-01T06:00:00Z", "2026-06-02T06:00:00Z", "2026-06-03T06:00:00Z"])
+            #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_runs").first?["n"] == 3)
+            await store.close()
+            await other.close()
+        }
+    }
+
+    @Test("a restart across a slot runs the missed slot once, by policy", arguments: [
+        ("latest", "2026-06-02T06:10:00Z", ["2026-06-01T06:00:00Z", "2026-06-02T06:00:00Z"]),
+        ("skip", "2026-06-02T06:10:00Z", ["2026-06-01T06:00:00Z"]),
+        ("latest", "2026-06-02T08:00:00Z", ["2026-06-01T06:00:00Z"]),  // beyond the 1 h grace
+        ("all", "2026-06-03T06:30:00Z", ["2026-06-01T06:00:00Z", "2026-06-03T06:00:00Z"]),  // within grace only
+    ])
+    func restartAcrossSlot(policy: String, restartAt: String, expected: [String]) async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let flows = FlowRegistry([try Self.flow("0 9 * * *", zone: "Europe/Moscow", missed: policy)])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-06-01T07:00:00Z"))
+            }
+            // The hub is down while the clock passes the next slot(s), then starts again.
+            clock.set(Self.date(restartAt))
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.settle(clock)
+            }
+            #expect(try await Self.slots(store) == expected)
+            await store.close()
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Flows
+import Foundation
+@testable import Hub
+import Testing
+
+/// The store's queue semantics, on both databases.
+@Suite struct StoreRunTests {
+    static func withStore(_ kind: TestDatabaseKind, _ body: (Store) async throws -> Void) async throws {
+        try await TestDatabases.withURL(kind) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            do { try await body(store) } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        }
+    }
+
+    @Test("an event is stored once per dedup key, with its runs", arguments: TestDatabases.available)
+    func dedup(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            let runs = [NewRun(flow: "a", flowVersion: "v1"), NewRun(flow: "b", flowVersion: "v1")]
+            let first = try await store.storeEvent(source: "prodamus.paid", dedupKey: "1:success", payload: ["sum": "10.00"], runs: runs)
+            let again = try await store.storeEvent(source: "prodamus.paid", dedupKey: "1:success", payload: ["sum": "99.00"], runs: runs)
+            let other = try await store.storeEvent(source: "telegram.command", dedupKey: "1:success", payload: [:], runs: [])
+            #expect(first?.count == 2)
+            #expect(again == nil)
+            #expect(other == [])
+            let events = try await store.database.query("SELECT source, payload FROM hub_events ORDER BY source")
+            #expect(events.map { $0["source"] } == ["prodamus.paid", "telegram.command"])
+            #expect(events.first?["payload"] == .string("{\"sum\":\"10.00\"}"))
+            #expect(try await store.runCounts() == ["queued": 2])
+        }
+    }
+
+    @Test("a claimed run is held by one worker until its lease runs out", arguments: TestDatabases.available)
+    func leases(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            _ = try await store.storeEvent(source: "x", dedupKey: "1", payload: [:], runs: [NewRun(flow: "f", flowVersion: "v")])
+            let claimed = try await store.claim(owner: "A", limit: 10, lease: .milliseconds(300))
+            #expect(claimed.count == 1)
+            #expect(try await store.claim(owner: "B", limit: 10, lease: .seconds(60)).isEmpty)
+            try await Task.sleep(for: .milliseconds(400))
+            // A stalled: B takes over, and A may no longer write.
+            let taken = try await store.claim(owner: "B", limit: 10, lease: .seconds(60))
+            #expect(taken.map(\.id) == claimed.map(\.id))
+            await #expect(throws: HubError.self) {
+                try await store.recordStep(runID: claimed[0].id, owner: "A", lease: .seconds(60), stepID: "s", index: 0, result: 1, skipped: false)
+            }
+            try await store.recordStep(runID: taken[0].id, owner: "B", lease: .seconds(60), stepID: "s", index: 0, result: ["ok": true], skipped: false)
+            let state = try await store.state(of: taken[0])
+            #expect(state.results == ["s": ["ok": true]])
+        }
+    }
+
+    @Test("a dead-lettered run is re-played from its failed step", arguments: TestDatabases.available)
+    func deadLetter(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            _ = try await store.storeEvent(source: "x", dedupKey: "1", payload: ["n": 1], runs: [NewRun(flow: "f", flowVersion: "v")])
+            let run = try #require(try await store.claim(owner: "A", limit: 1, lease: .seconds(60)).first)
+            try await store.recordStep(runID: run.id, owner: "A", lease: .seconds(60), stepID: "one", index: 0, result: 1, skipped: false)
+            for _ in 0..<3 {
+                try await store.recordStepFailure(runID: run.id, owner: "A", lease: .seconds(60), stepID: "two", index: 1, error: "boom [http-503]")
+            }
+            try await store.finish(runID: run.id, owner: "A", status: .failed, failedStep: "two", error: "boom [http-503]")
+            #expect(try await store.runs(status: "failed").map(\.failedStep) == ["two"])
+            #expect(try await store.retry(runID: run.id))
+            #expect(try await store.retry(runID: run.id) == false)
+            let again = try #require(try await store.claim(owner: "B", limit: 1, lease: .seconds(60)).first)
+            let state = try await store.state(of: again)
+            #expect(state.results == ["one": 1])
+            #expect(state.attempts["two"] == 0)
+            #expect(state.event == ["n": 1])
+        }
+    }
+
+    @Test("concurrent workers claim each run exactly once", arguments: TestDatabases.available)
+    func concurrentClaims(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            for i in 0..<200 {
+                _ = try await store.storeEvent(source: "x", dedupKey: "\(i)", payload: [:], runs: [NewRun(flow: "f", flowVersion: "v")])
+            }
+            let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var mine: [String] = []
+                        for _ in 0..<100 {
+                            let batch = try await store.claim(owner: "w\(worker)", limit: 7, lease: .seconds(60))
+                            if batch.isEmpty { break }
+                            mine += batch.map(\.id)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(claims.count == 200)
+            #expect(Set(claims).count == 200)
+        }
+    }
+
+    @Test("a named lease has one owner at a time", arguments: TestDatabases.available)
+    func namedLease(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .milliseconds(200)))
+            #expect(try await store.acquireLease("telegram:1", owner: "B", for: .seconds(10)) == false)
+            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .milliseconds(200)))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await store.acquireLease("telegram:1", owner: "B", for: .seconds(10)))
+            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .seconds(10)) == false)
+        }
+    }
+
+    @Test("migrations are recorded and applied once", arguments: TestDatabases.available)
+    func migrations(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            #expect(try await store.migrate() == [])
+            let rows = try await store.database.query("SELECT component, version FROM hub_migrations WHERE component = 'hub'")
+            #expect(rows.count == Migrations.hub.count)
+        }
+    }
+}

@@ -1,0 +1,241 @@
+import Emulators
+import Flows
+import Foundation
+import Hub
+import Testing
+@testable import TelegramConnector
+
+/// Actions against the emulator: what the bot did, as the emulator saw it.
+@Suite(.serialized) struct TelegramActionTests {
+    typealias H = TelegramHarness
+
+    @Test func sendInviteBindsALinkToTheMemberAndProtectsTheMessage() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start ORDER1", from: H.ada)  // pressing Start lets the bot write
+        let connector = try h.connector()
+        let call = H.call("send_invite", ["user": .id(H.ada.id), "member_id": "42"], key: "run-7:invite")
+        let before = TelegramEffects.now()
+        let result = try await connector.perform(call)
+
+        let link = try #require(h.emulator.inviteLinks.first)
+        #expect(h.emulator.inviteLinks.count == 1)
+        #expect(link.chatID == H.groupID)
+        #expect(link.name == "m:42")
+        #expect(link.createsJoinRequest)
+        #expect(link.memberLimit == nil)
+        let expires = try #require(link.expireDate)
+        #expect(expires >= before + 86_400 && expires <= before + 86_400 + 5)
+        #expect(result["invite_link"] == .string(link.inviteLink))
+        #expect(result["expires_at"]?.telegramID == expires)
+
+        let message = try #require(h.emulator.messages(to: H.ada.id).last)
+        #expect(message.protectContent)
+        #expect(message.text?.contains(link.inviteLink) == true)
+        #expect(message.text?.contains("Спасибо за оплату") == true)
+        #expect(result["message_id"]?.telegramID == message.messageID)
+
+        // A resumed run (same key) neither makes a second link nor sends a second message.
+        let again = try await connector.perform(call)
+        #expect(again == result)
+        #expect(h.emulator.inviteLinks.count == 1)
+        #expect(h.emulator.messages(to: H.ada.id).count == 1)
+
+        // Another run for the same member reuses the still valid link.
+        let other = try await connector.perform(H.call("send_invite", ["user": .id(H.ada.id), "member_id": "42", "text": "Ссылка: {link}"],
+                                                       key: "run-8:invite"))
+        #expect(h.emulator.inviteLinks.count == 1)
+        #expect(other["invite_link"] == result["invite_link"])
+        #expect(h.emulator.messages(to: H.ada.id).last?.text == "Ссылка: \(link.inviteLink)")
+
+        // The link lets only a request in; approving it makes the user a member.
+        await h.emulator.userRequestsToJoin(groupID: H.groupID, via: link.inviteLink, from: H.ada)
+        #expect(h.emulator.hasPendingJoinRequest(H.ada.id, in: H.groupID))
+        let approved = try await connector.perform(H.call("approve_join", ["user": .id(H.ada.id)], key: "run-9:approve"))
+        #expect(approved["approved"] == true)
+        #expect(h.emulator.isMember(H.ada.id, of: H.groupID))
+        // Approving again with a new key: the request is gone, but the user is in, so it is harmless.
+        _ = try await connector.perform(H.call("approve_join", ["user": .id(H.ada.id)], key: "run-10:approve"))
+
+        // Removing: out of the group, not blacklisted.
+        _ = try await connector.perform(H.call("remove_member", ["user": .id(H.ada.id)]))
+        #expect(!h.emulator.isMember(H.ada.id, of: H.groupID))
+        #expect(!h.emulator.isBanned(H.ada.id, from: H.groupID))
+    }
+
+    @Test func createAndRevokeInvite() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let connector = try h.connector()
+        let created = try await connector.perform(H.call("create_invite", ["member_id": "member-0123456789-0123456789-0123456789"]))
+        let link = try #require(h.emulator.inviteLinks.first)
+        #expect(link.name == String("m:member-0123456789-0123456789-0123456789".prefix(32)))
+        #expect(h.emulator.sentMessages.isEmpty)
+        _ = try await connector.perform(H.call("revoke_invite", ["invite_link": created["invite_link"] ?? .null]))
+        #expect(h.emulator.inviteLinks.first?.isRevoked == true)
+        // A revoked link is not handed out again.
+        let fresh = try await connector.perform(H.call("create_invite", ["member_id": "member-0123456789-0123456789-0123456789"]))
+        #expect(fresh["invite_link"] != created["invite_link"])
+        #expect(h.emulator.inviteLinks.count == 2)
+    }
+
+    @Test func floodControlBecomesRetryAfter() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start", from: H.ada)
+        h.emulator.failNext(5, method: "sendMessage", status: 429, retryAfter: 7)
+        let connector = try h.connector()
+        for attempt in 1...3 {
+            do {
+                _ = try await connector.perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "hi"], key: "storm"))
+                Issue.record("attempt \(attempt) went through a 429")
+            } catch let error as ConnectorError {
+                #expect(error.code == "telegram-429")
+                #expect(error.disposition == .retryAfter(.seconds(7)))
+                #expect(!error.description.contains(H.token))
+            }
+        }
+        #expect(h.emulator.messages(to: H.ada.id).isEmpty)
+    }
+
+    @Test func badRequestIsPermanentAndNamesTheReason() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let connector = try h.connector()
+        h.emulator.failNext(1, method: "sendMessage", status: 400, description: "Bad Request: chat not found")
+        do {
+            _ = try await connector.perform(H.call("send_message", ["chat_id": 424242, "text": "hi"]))
+            Issue.record("a 400 was taken for success")
+        } catch let error as ConnectorError {
+            #expect(error.disposition == .permanent)
+            #expect(error.code == "telegram-400")
+            #expect(error.message.contains("chat not found"))
+            #expect(!error.description.contains(H.token))
+        }
+        // A real refusal from the emulator: the user never pressed Start.
+        do {
+            _ = try await connector.perform(H.call("send_message", ["chat_id": 987654, "text": "hi"]))
+            Issue.record("wrote to a user who never started the bot")
+        } catch let error as ConnectorError {
+            #expect(error.disposition == .permanent)
+        }
+    }
+
+    @Test func sendMessageWithButtonsAndItsRepeat() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start", from: H.ada)
+        let connector = try h.connector()
+        let call = H.call("send_message", [
+            "chat_id": .string("\(H.ada.id)"), "text": "<b>Готово</b>", "parse_mode": "HTML", "protect_content": true,
+            "buttons": [["text": "Сайт", "url": "https://example.com"], ["text": "Оператор", "data": "op:call"]],
+        ], key: "run-1:send")
+        let result = try await connector.perform(call)
+        let sent = try #require(h.emulator.messages(to: H.ada.id).last)
+        #expect(result["message_id"]?.telegramID == sent.messageID)
+        #expect(sent.protectContent)
+        #expect(sent.parseMode == "HTML")
+        let rows = try #require(sent.replyMarkup?["inline_keyboard"]?.arrayValue)
+        #expect(rows.count == 2)
+        #expect(rows[1].arrayValue?.first?["callback_data"] == "op:call")
+        _ = try await connector.perform(call)
+        #expect(h.emulator.messages(to: H.ada.id).count == 1, "the same step never sends twice")
+
+        do {
+            _ = try await connector.perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "x",
+                                                                    "buttons": [["text": "long", "data": .string(String(repeating: "d", count: 65))]]]))
+            Issue.record("callback data over 64 bytes accepted")
+        } catch let error as ConnectorError {
+            #expect(error.disposition == .permanent)
+        }
+    }
+
+    @Test func groupPostsAreAlwaysProtectedAndCanBePinned() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let logs = CapturedLogs()
+        let connector = try h.connector(logger: logs.logger)
+        let call = ActionCall(action: "post_group", inputs: Fields(["text": "Ссылка на сеанс: https://zoom.us/j/1", "protect_content": false, "pin": true]),
+                              idempotencyKey: "run-2:post", runID: "run-2", stepID: "post", flow: "daily", logger: logs.logger)
+        let result = try await connector.perform(call)
+        let post = try #require(h.emulator.messages(to: H.groupID).last)
+        #expect(post.protectContent, "protect_content: false is ignored for the group")
+        #expect(result["message_id"]?.telegramID == post.messageID)
+        #expect(h.emulator.pinnedMessage(in: H.groupID)?.messageID == post.messageID)
+        #expect(logs.all.contains { $0.hasPrefix("warning") && $0.contains("protect_content") })
+        _ = try await connector.perform(call)
+        #expect(h.emulator.messages(to: H.groupID).count == 1, "a resumed run never posts twice")
+    }
+
+    @Test func relayToOperatorsAndTheReplyComesBack() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let sink = RecordingSink()
+        let question = await h.emulator.userSends("Когда следующий сеанс?", from: H.ada)
+        _ = question
+        let connector = try h.connector(sink)
+        let run = Task { try await connector.run() }
+        #expect(await eventually { await sink.stored.count == 1 })
+        let asked = try #require(await sink.stored.first)
+        #expect(asked.trigger == "message")
+
+        let relayed = try await connector.perform(H.call("relay_to_operators", [
+            "from_chat_id": asked.payload["chat_id"] ?? .null, "message_id": asked.payload["message_id"] ?? .null, "header": "Клиент Ada (id 111222333)",
+        ]))
+        let inOperators = h.emulator.messages(to: H.operatorsID)
+        #expect(inOperators.count == 2)
+        #expect(inOperators.first?.text == "Клиент Ada (id 111222333)")
+        let copyID = try #require(relayed["operators_message_id"]?.telegramID)
+        #expect(inOperators.last?.messageID == copyID)
+        #expect(inOperators.last?.text == "Когда следующий сеанс?")
+
+        await h.emulator.operatorReplies(inChat: H.operatorsID, to: copyID, text: "Завтра в 19:00", from: H.operatorUser)
+        #expect(await eventually { await sink.stored.count == 2 })
+        run.cancel()
+        _ = await run.result
+        let reply = try #require(await sink.stored.last)
+        #expect(reply.trigger == "operator_reply")
+        #expect(reply.payload["reply_to_message_id"]?.telegramID == copyID)
+        #expect(reply.payload["text"] == "Завтра в 19:00")
+        #expect(reply.payload["from"]?["id"]?.telegramID == H.operatorUser.id)
+
+        // The operator's answer goes to the client as a copy.
+        let copied = try await connector.perform(H.call("copy_message", [
+            "to_chat_id": .id(H.ada.id), "from_chat_id": .id(H.operatorsID), "message_id": reply.payload["message_id"] ?? .null,
+        ]))
+        #expect(h.emulator.messages(to: H.ada.id).last?.text == "Завтра в 19:00")
+        #expect(copied["message_id"]?.telegramID == h.emulator.messages(to: H.ada.id).last?.messageID)
+    }
+
+    @Test func botInfoGivesTheDeepLinkBase() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let info = try await h.connector().perform(H.call("bot_info", [:]))
+        #expect(info["username"] == "session_hub_bot")
+        #expect(info["id"]?.telegramID == 7000000001)
+        #expect(info["link"] == "https://t.me/session_hub_bot")
+    }
+
+    @Test func callbackPressIsReceivedAndAnswered() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start", from: H.ada)
+        let sink = RecordingSink()
+        let connector = try h.connector(sink)
+        let sent = try await connector.perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "Позвать оператора?",
+                                                                       "buttons": [["text": "Да", "data": "op:yes"]]]))
+        let messageID = try #require(sent["message_id"]?.telegramID)
+        await h.emulator.userPresses(callbackData: "op:yes", on: messageID, from: H.ada)
+        let run = Task { try await connector.run() }
+        #expect(await eventually { await sink.stored.contains { $0.trigger == "callback" } })
+        run.cancel()
+        _ = await run.result
+        let press = try #require(await sink.stored.first { $0.trigger == "callback" })
+        #expect(press.payload["data"] == "op:yes")
+        #expect(press.payload["message_id"]?.telegramID == messageID)
+        let callbackID = try #require(press.payload["callback_id"]?.stringValue)
+        _ = try await connector.perform(H.call("answer_callback", ["callback_id": .string(callbackID), "text": "Зову"]))
+        #expect(h.emulator.callbackAnswers.first?.callbackQueryID == callbackID)
+        #expect(h.emulator.callbackAnswers.first?.text == "Зову")
+    }
+}
