@@ -6,9 +6,11 @@ let connectors: [(name: String, dependencies: [Target.Dependency])] = [
     ("Core", []),
     ("Database", []),
     ("HTTP", []),
+    ("OpenAI", []),
     ("Prodamus", []),
     ("Telegram", []),
     ("Web", [.product(name: "Mustache", package: "swift-mustache")]),
+    ("Zoom", []),
 ]
 
 let package = Package(
@@ -70,6 +72,8 @@ let package = Package(
         .testTarget(name: "ProdamusConnectorTests", dependencies: ["ProdamusConnector", "Flows", "Hub", "Emulators"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatabaseConnectorTests", dependencies: ["DatabaseConnector", "Flows", "Hub"]),
         .testTarget(name: "TelegramConnectorTests", dependencies: ["TelegramConnector", "Flows", "Hub", "Emulators"]),
+        .testTarget(name: "ZoomConnectorTests", dependencies: ["ZoomConnector", "Flows", "Hub", "Emulators"]),
+        .testTarget(name: "OpenAIConnectorTests", dependencies: ["OpenAIConnector", "Flows", "Hub", "Emulators"]),
         .testTarget(name: "HubTests", dependencies: [
             "Hub", "Flows", "Emulators", "HubCommand",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -117,3 +117,27 @@ final class MemoryJournal: RunJournal {
         #expect(jittered > .milliseconds(2399) && jittered < .milliseconds(2401))
     }
 }
+
+@Suite struct ConfigTests {
+    @Test func nestedSettingsAreKept() throws {
+        var compiler = FlowCompiler(catalog: TestCatalog.catalog, environment: ["TEST_BOT_TOKEN": "t"])
+        let (catalog, diagnostics) = compiler.compileConfig("""
+            connectors:
+              shop: { type: shop, greeting: hello }
+              bot: { type: bot, token: "${TEST_BOT_TOKEN}" }
+            """, file: "hub.yaml")
+        #expect(diagnostics.isEmpty)
+        #expect(catalog.instance("shop")?.settings == ["greeting": "hello"])
+        #expect(catalog.instance("bot")?.config(environment: [:])["token"] == "t")
+        #expect(catalog.instance("db") == nil, "a type configured under another name has no default instance")
+    }
+
+    @Test func inlineSecretAndUnknownSettingAreReported() {
+        var compiler = FlowCompiler(catalog: TestCatalog.catalog, environment: [:])
+        let (_, diagnostics) = compiler.compileConfig("connectors:\n  bot: { type: bot, token: 123:abc, tokn: x }\n", file: "hub.yaml")
+        #expect(diagnostics.map(\.headline) == [
+            "hub.yaml:2:28: error: 'token' is a secret and must not be written in the file [inline-secret]",
+            "hub.yaml:2:37: error: unknown key 'tokn' in bot settings [unknown-key]",
+        ])
+    }
+}

@@ -1,5 +1,4 @@
 import Flows
-import Logging
 
 /// Prodamus (payform.ru): signed payment links and the payment webhook.
 ///

@@ -70,10 +70,13 @@ extension FlowCompiler {
             var values: [String: Value] = [:]
             for (settingKey, settingValue) in settings where settingKey.text != ConfigKey.type {
                 guard let field = spec.config[named: settingKey.text] else { continue }
-                if case .literal(let v)? = valueTemplate(settingValue, field: FieldSpec(field.name, field.type, field.summary, secret: field.secret,
-                                                                                         templated: false, environment: field.environment),
-                                                          references: References()) {
-                    values[field.name] = v
+                let template = valueTemplate(settingValue, field: FieldSpec(field.name, field.type, field.summary, secret: field.secret,
+                                                                            templated: false, environment: field.environment),
+                                             references: References())
+                if let value = template?.literalValue {
+                    values[field.name] = value
+                } else if template != nil {
+                    error(settingValue.location, "settings cannot hold templates", "bad-template", ["write fixed values; use ${NAME} for secrets"])
                 }
             }
             instances.append(Catalog.Instance(name: key.text, spec: spec, settings: values, location: key.location))

@@ -176,11 +176,18 @@ extension FlowCompiler {
                   ?? "expressions can read: " + candidates.map { "'\($0)'" }.joined(separator: ", ")])
     }
 
-    /// Checks `root.member…` against declared fields, one level per declared object.
+    /// Checks `root.member…` against declared fields, one level per declared object; an index
+    /// into a declared array (`products[0].name`) is checked against the item's fields.
     private mutating func checkMember(_ path: [String], fields: [FieldSpec], at location: SourceLocation, what: String) {
         var current = fields
         var offset = path[0].count + 1
+        var inArray = false
         for member in path.dropFirst() {
+            if inArray, Int(member) != nil {
+                inArray = false
+                offset += member.count + 1
+                continue
+            }
             guard let field = current[named: member] else {
                 error(location.advanced(by: offset), "\(what) has no field '\(member)'", "unknown-field",
                       [Suggestions.note(for: member, in: current.names, kind: "field")])
@@ -188,6 +195,7 @@ extension FlowCompiler {
             }
             guard !field.fields.isEmpty else { return }
             current = field.fields
+            inArray = field.type == .array
             offset += member.count + 1
         }
     }

@@ -119,6 +119,28 @@ public indirect enum ValueTemplate: Sendable, Hashable {
     case array([ValueTemplate])
     case object([String: ValueTemplate])
 
+    /// The value when nothing in it is a template.
+    public var literalValue: Value? {
+        switch self {
+        case .literal(let v): return v
+        case .template: return nil
+        case .array(let items):
+            var out: [Value] = []
+            for item in items {
+                guard let v = item.literalValue else { return nil }
+                out.append(v)
+            }
+            return .array(out)
+        case .object(let members):
+            var out: [String: Value] = [:]
+            for (k, item) in members {
+                guard let v = item.literalValue else { return nil }
+                out[k] = v
+            }
+            return .object(out)
+        }
+    }
+
     public func render(in scope: Scope) throws(ExpressionError) -> Value {
         switch self {
         case .literal(let v): return v

@@ -1,10 +1,12 @@
 import CoreConnector
 import DatabaseConnector
 import HTTPConnector
+import OpenAIConnector
 import WebConnector
 import Flows
 import ProdamusConnector
 import TelegramConnector
+import ZoomConnector
 
 /// The connectors this hub ships with. Adding one is a folder under Sources/Connectors,
 /// a line in Package.swift and a line here.
@@ -16,6 +18,8 @@ public enum BuiltinConnectors {
         HTTPConnector.self,
         WebConnector.self,
         TelegramConnector.self,
+        ZoomConnector.self,
+        OpenAIConnector.self,
     ]
 
     public static var registry: ConnectorRegistry { ConnectorRegistry(all) }

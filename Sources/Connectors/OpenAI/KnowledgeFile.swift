@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The admin's Markdown knowledge file, read on first use and again whenever its modification
+/// date or size changes, so an edit takes effect on the next question without a restart.
+/// A missing or unreadable file reads as no knowledge; the assistant then escalates more.
+final class KnowledgeFile: Sendable {
+    /// More than this is cut: every character is sent with every question and costs tokens.
+    static let maxCharacters = 40_000
+
+    let path: String?
+    private let logger: Logger
+    private let cache = Mutex<Snapshot?>(nil)
+
+    private struct Snapshot {
+        var modified: Date?
+        var size: Int
+        var text: String
+    }
+
+    init(path: String?, logger: Logger) {
+        self.path = path
+        self.logger = logger
+    }
+
+    /// The file's current text, or nil when there is no file.
+    func text() -> String? {
+        guard let path else { return nil }
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            cache.withLock { $0 = nil }
+            return nil
+        }
+        let modified = attributes[.modificationDate] as? Date
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+        if let cached = cache.withLock({ $0 }), cached.modified == modified, cached.size == size { return cached.text }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var text = String(decoding: data, as: UTF8.self)
+        if text.count > Self.maxCharacters {
+            logger.warning("knowledge file is too long; the end is not used",
+                           metadata: ["knowledge.path": "\(path)", "knowledge.limit": "\(Self.maxCharacters)"])
+            text = String(text.prefix(Self.maxCharacters))
+        }
+        logger.debug("knowledge file read", metadata: ["knowledge.path": "\(path)", "knowledge.characters": "\(text.count)"])
+        cache.withLock { $0 = Snapshot(modified: modified, size: size, text: text) }
+        return text
+    }
+}

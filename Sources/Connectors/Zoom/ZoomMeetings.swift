@@ -1,0 +1,55 @@
+import Flows
+import Foundation
+
+/// The meetings `create_meeting` made, by idempotency key (and by schedule slot), so a retried
+/// step, a resumed run or a replay returns the meeting it made before instead of creating
+/// another: Zoom allows only 100 creates a day per host.
+///
+/// Stored: the result flows see (id, join_url, passcode, start_time). Never the `start_url`,
+/// which is a host login, and never a token. Without a database nothing is remembered.
+struct ZoomMeetings: Sendable {
+    let database: (any SQLDatabase)?
+
+    static let migrations: [SchemaMigration] = [
+        SchemaMigration(version: 1, name: "zoom meetings by idempotency key") { _ in
+            [
+                """
+                CREATE TABLE zoom_meetings (
+                    key TEXT PRIMARY KEY,
+                    meeting_id BIGINT NOT NULL,
+                    result TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
+    ]
+
+    /// The meeting recorded under the first of `keys` that has one.
+    func recall(_ keys: [String]) async throws -> Value? {
+        guard let database else { return nil }
+        for key in keys {
+            let rows = try await database.query("SELECT result FROM zoom_meetings WHERE key = $1", [.string(key)])
+            if let text = rows.first?["result"]?.stringValue { return try Value(json: text) }
+        }
+        return nil
+    }
+
+    /// Records `result` under every key that has none yet, and returns what is recorded under
+    /// the first key: when two attempts raced, both answer with the same meeting.
+    func remember(_ keys: [String], meetingID: Int64, _ result: Value) async throws -> Value {
+        guard let database, let first = keys.first else { return result }
+        let now = Int64(Date().timeIntervalSince1970)
+        return try await database.transaction { connection in
+            for key in keys {
+                try connection.execute("""
+                    INSERT INTO zoom_meetings (key, meeting_id, result, created_at) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (key) DO NOTHING
+                    """, [.string(key), .number(Double(meetingID)), .string(result.json), .number(Double(now))])
+            }
+            let rows = try connection.query("SELECT result FROM zoom_meetings WHERE key = $1", [.string(first)])
+            guard let text = rows.first?["result"]?.stringValue else { return result }
+            return try Value(json: text)
+        }
+    }
+}

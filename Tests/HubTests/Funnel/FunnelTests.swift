@@ -1,0 +1,125 @@
+import Emulators
+import Flows
+import Foundation
+@testable import Hub
+import Testing
+
+/// The funnel end to end with the repository's flows: a child hub talks to the Prodamus and
+/// Telegram emulators over their real protocols; the test plays the clients.
+@Suite(.serialized) struct FunnelTests {
+    static let groupID: Int64 = -1001234567890
+    static let payer = EmulatedUser(id: 5001, firstName: "Анна", username: "anna")
+    static let stranger = EmulatedUser(id: 5002, firstName: "Boris", username: "boris")
+    static let unpaid = EmulatedUser(id: 5003, firstName: "Vera", username: nil)
+
+    @Test func registerPayStartJoin() async throws {
+        let prodamus = ProdamusEmulator(secretKey: "test-secret-key")
+        let telegram = TelegramEmulator(token: "123456:TEST-token", botUsername: "session_hub_bot")
+        telegram.addGroup(id: Self.groupID, title: "Сеансы", hasProtectedContent: true)
+        let prodamusServer = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
+        let telegramServer = try await EmulatorServer.start(telegram.router(), name: "telegram")
+        let folder = try FlowFolder([:])
+        defer { folder.remove() }
+        for file in FlowSet.flowFiles(in: Repository.path("flows")) {
+            try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
+        }
+        let port = TestHTTP.freePort()
+        let hubURL = "http://127.0.0.1:\(port)"
+        let database = folder.root.appendingPathComponent("hub.db").path
+        let hub = try HubProcess(environment: [
+            "HUB_DATABASE_URL": "sqlite:" + database, "HUB_FLOWS": folder.flows,
+            "HUB_LISTEN": "127.0.0.1:\(port)", "HUB_PUBLIC_URL": hubURL,
+            "PRODAMUS_FORM_URL": prodamusServer.baseURL + "/", "PRODAMUS_SECRET_KEY": "test-secret-key",
+            "TELEGRAM_BOT_TOKEN": "123456:TEST-token", "TELEGRAM_API_URL": telegramServer.baseURL,
+            "TELEGRAM_GROUP_ID": String(Self.groupID),
+        ], workingDirectory: folder.root)
+        _ = try await hub.waitForPort()
+
+        // 1. Registration: the form's flow answers with a redirect to the payment page.
+        let form = try await TestHTTP.postForm(hubURL + "/", [
+            ("full_name", "Анна <b>Иванова</b>"), ("phone", "8 (999) 123-45-67"), ("city", "Казань"),
+            ("email", "anna@example.ru"), ("consent", "on"),
+        ])
+        #expect(form.status == 303, "\(form.body.prefix(500)) \(hub.stderr)")
+        let paymentURL = try #require(form.location)
+        #expect(paymentURL.hasPrefix(prodamusServer.baseURL + "/?"))
+
+        // 2. The client pays on the emulated payment page; Prodamus notifies the hub, then redirects.
+        let page = try #require(await TestHTTP.get(paymentURL))
+        #expect(page.status == 200)
+        #expect(page.body.contains("Оплатить"))
+        let query = String(paymentURL.split(separator: "?", maxSplits: 1)[1])
+        let paid = try await TestHTTP.postForm(prodamusServer.baseURL + "/pay", [("query", query)])
+        #expect(paid.status == 303)
+        #expect(prodamus.webhooksSent.map(\.status) == [200])
+        let success = try #require(paid.location)
+        #expect(success.hasPrefix(hubURL + "/success?t="))
+
+        // 3. The success page links to the bot with this client's token.
+        let successPage = try #require(await TestHTTP.get(success))
+        let token = try #require(success.split(separator: "t=").last?.split(separator: "&").first.map(String.init))
+        #expect(successPage.body.contains("https://t.me/session_hub_bot?start=\(token)"))
+
+        let store = try Store.open("sqlite:" + database, poolSize: 1)
+        let members = try await store.database.query("SELECT full_name, phone, status, token FROM funnel_members")
+        #expect(members.count == 1)
+        #expect(members.first?["full_name"] == "Анна <b>Иванова</b>")
+        #expect(members.first?["phone"] == "+79991234567")
+        #expect(members.first?["status"] == "paid")
+        #expect(members.first?["token"] == .string(token))
+
+        // 4. /start TOKEN: the bot sends a personal join-request link, protected from forwarding.
+        await telegram.userSends("/start \(token)", from: Self.payer)
+        let invite = try await Self.eventually { telegram.messages(to: Self.payer.id).first { $0.text?.contains("https://t.me/+") == true } }
+        #expect(invite.protectContent == true)
+        let link = try #require(telegram.inviteLinks.first)
+        #expect(link.createsJoinRequest)
+        #expect(invite.text?.contains(link.inviteLink) == true)
+
+        // 5. Someone else using the forwarded link is declined; the payer is let in, and the link revoked.
+        await telegram.userRequestsToJoin(groupID: Self.groupID, via: link.inviteLink, from: Self.stranger)
+        _ = try await Self.eventually { telegram.calls(of: "declineChatJoinRequest").first }
+        #expect(!telegram.isMember(Self.stranger.id, of: Self.groupID))
+        await telegram.userRequestsToJoin(groupID: Self.groupID, via: link.inviteLink, from: Self.payer)
+        _ = try await Self.eventually { telegram.isMember(Self.payer.id, of: Self.groupID) ? true : nil }
+        _ = try await Self.eventually { telegram.inviteLinks.first { $0.inviteLink == link.inviteLink && $0.isRevoked } }
+        _ = try await Self.eventually {
+            try await store.database.query("SELECT status FROM funnel_members WHERE telegram_id = $1", [.number(Double(Self.payer.id))])
+                .first?["status"] == "joined" ? true : nil
+        }
+
+        // 6. /start again once in the group: told so, no second link.
+        await telegram.userSends("/start \(token)", from: Self.payer)
+        _ = try await Self.eventually { telegram.messages(to: Self.payer.id).first { $0.text?.contains("уже в группе") == true } }
+        #expect(telegram.inviteLinks.count == 1)
+
+        // 7. A client who registered but did not pay gets the payment link from the bot.
+        let other = try await TestHTTP.postForm(hubURL + "/", [
+            ("full_name", "Вера Петрова"), ("phone", "+7 912 000-11-22"), ("city", "Пермь"), ("email", "vera@example.ru"), ("consent", "on"),
+        ])
+        #expect(other.status == 303)
+        let veraToken = try #require(try await store.database.query("SELECT token FROM funnel_members WHERE phone = '+79120001122'").first?["token"]?.stringValue)
+        await telegram.userSends("/start \(veraToken)", from: Self.unpaid)
+        let reminder = try await Self.eventually { telegram.messages(to: Self.unpaid.id).first { $0.text?.contains("не подтверждена") == true } }
+        #expect(reminder.replyMarkup?.json.contains("Оплатить") == true)
+        #expect(!telegram.isMember(Self.unpaid.id, of: Self.groupID))
+
+        let failed = try await store.runs(status: "failed").map { "\($0.flow): \($0.error ?? "")" }
+        #expect(failed.isEmpty)
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+        await telegram.shutdown()
+        await telegramServer.stop()
+        await prodamusServer.stop()
+    }
+
+    /// Polls until `probe` gives a value (at most 10 s).
+    static func eventually<T>(_ probe: () async throws -> T?) async throws -> T {
+        for _ in 0..<200 {
+            if let value = try await probe() { return value }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HubProcessError(message: "condition not met within 10 s")
+    }
+}

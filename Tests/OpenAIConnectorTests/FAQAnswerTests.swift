@@ -1,0 +1,77 @@
+import Emulators
+import Flows
+import Foundation
+import Testing
+@testable import OpenAIConnector
+
+/// Without an API key the connector answers from the knowledge file alone, and never calls the API.
+@Suite struct FAQAnswerTests {
+    typealias H = OpenAIHarness
+
+    @Test(arguments: [
+        ("Где моя ссылка на сеанс?", "Ссылка на Zoom публикуется каждый день"),
+        ("я потеряла ссылку, что делать", "Отправьте боту команду /start"),
+        ("Как оплатить?", "страница оплаты Prodamus"),
+        ("Сколько стоит участие", "Актуальная стоимость указана на нашем сайте"),
+        ("хочу вернуть деньги, возврат возможен?", "публичной оферты"),
+    ])
+    func aFAQQuestionGetsItsSection(_ question: String, _ expected: String) async throws {
+        try await H.with { h in
+            let result = try await h.connector(apiKey: nil).perform(H.call(["question": .string(question)]))
+            #expect(result["escalate"] == false, "\(question)")
+            #expect(result["text"]?.stringValue?.contains(expected) == true, "\(question) → \(result["text"]?.text ?? "")")
+            #expect(h.emulator.requests.isEmpty)
+        }
+    }
+
+    @Test(arguments: ["Какая погода в Париже завтра?", "Расскажите анекдот", "🙂🙂🙂", "???"])
+    func anUnknownQuestionEscalates(_ question: String) async throws {
+        try await H.with { h in
+            let result = try await h.connector(apiKey: nil).perform(H.call(["question": .string(question)]))
+            #expect(result["escalate"] == true)
+            #expect(result["reason"] == "no answer in FAQ")
+            #expect(result["text"]?.stringValue?.isEmpty == false)
+            #expect(h.emulator.requests.isEmpty)
+        }
+    }
+
+    @Test func withoutAKnowledgeFileEverythingEscalates() async throws {
+        try await H.with { h in
+            let result = try await h.connector(apiKey: nil, settings: ["knowledge": "/nonexistent/faq.md"])
+                .perform(H.call(["question": "Где моя ссылка?"]))
+            #expect(result["escalate"] == true)
+            #expect(result["reason"] == "no answer in FAQ")
+        }
+    }
+
+    @Test func theAnswerIsDeterministicAndFollowsFileEdits() async throws {
+        try await H.with { h in
+            let connector = try h.connector(apiKey: nil)
+            let first = try await connector.perform(H.call(["question": "Когда проходят сеансы?"]))
+            let second = try await connector.perform(H.call(["question": "Когда проходят сеансы?"]))
+            #expect(first == second)
+            try h.writeKnowledge("# FAQ\n\n## Когда проходят сеансы?\n\nПо вторникам и четвергам.\n")
+            let edited = try await connector.perform(H.call(["question": "Когда проходят сеансы?"]))
+            #expect(edited["text"] == "По вторникам и четвергам.")
+        }
+    }
+
+    @Test func sectionsSplitAtHeadingsAndTiesGoToTheEarlierOne() {
+        let markdown = """
+            # Title
+            Intro text about оплата.
+            ## Оплата картой
+            Картой можно.
+            ### Оплата СБП
+            Через СБП можно.
+
+            ## Пустой раздел
+            """
+        let matcher = FAQMatcher(markdown: markdown)
+        #expect(matcher.sections == [.init(title: "Оплата картой", body: "Картой можно."), .init(title: "Оплата СБП", body: "Через СБП можно.")])
+        #expect(matcher.bestSection(for: "оплата")?.title == "Оплата картой")
+        #expect(matcher.bestSection(for: "оплата через СБП")?.title == "Оплата СБП")
+        #expect(matcher.bestSection(for: "привет") == nil)
+        #expect(FAQMatcher.stems(of: "Где МОЯ ссылка?! Ёлки") == ["ссылк", "елки"])
+    }
+}
