@@ -55,6 +55,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Mustache", package: "swift-mustache"),
         ] + connectors.map { .target(name: "\($0.name)Connector") }),
         // Local emulators of the SaaS APIs (their real HTTP protocols), for tests and the sandbox.
         .target(name: "Emulators", dependencies: [
@@ -63,7 +64,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "HubCommand", dependencies: [
-            "Hub", "Flows",
+            "Hub", "Flows", "Emulators",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "ProdamusConnectorTests", dependencies: ["ProdamusConnector", "Flows", "Hub", "Emulators"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatabaseConnectorTests", dependencies: ["DatabaseConnector", "Flows", "Hub"]),
         .testTarget(name: "TelegramConnectorTests", dependencies: ["TelegramConnector", "Flows", "Hub", "Emulators"]),
+        .testTarget(name: "WebConnectorTests", dependencies: ["WebConnector", "Flows"]),
         .testTarget(name: "ZoomConnectorTests", dependencies: ["ZoomConnector", "Flows", "Hub", "Emulators"]),
         .testTarget(name: "OpenAIConnectorTests", dependencies: ["OpenAIConnector", "Flows", "Hub", "Emulators"]),
         .testTarget(name: "HubTests", dependencies: [

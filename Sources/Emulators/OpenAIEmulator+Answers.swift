@@ -42,17 +42,30 @@ extension OpenAIEmulator {
         return (message["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
     }
 
-    /// The first non-empty line of the `<knowledge>` block that holds one of the question's keywords.
+    /// The answer line from the `<knowledge>` block: the block is split into sections at lines
+    /// starting with `#`; each scores 2 per keyword in its heading and 1 per keyword only in its
+    /// text; the best (the earliest on a tie) gives its first non-empty line, or for text before
+    /// any heading, its first line holding a keyword.
     static func knowledgeLine(in system: String, for question: String) -> String? {
         guard let start = system.range(of: "<knowledge>"), let end = system.range(of: "</knowledge>", range: start.upperBound..<system.endIndex)
         else { return nil }
         let keywords = Set(question.lowercased().split { !$0.isLetter && !$0.isNumber }.filter { $0.count >= 4 }.map { String($0.prefix(5)) })
         guard !keywords.isEmpty else { return nil }
+        var sections: [(heading: String?, lines: [String])] = [(nil, [])]
         for line in system[start.upperBound..<end.lowerBound].split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            let lowered = trimmed.lowercased()
-            if !trimmed.isEmpty, keywords.contains(where: lowered.contains) { return trimmed }
+            if trimmed.hasPrefix("#") { sections.append((trimmed, [])) } else if !trimmed.isEmpty { sections[sections.count - 1].lines.append(trimmed) }
         }
-        return nil
+        func has(_ text: String, _ keyword: String) -> Bool { text.lowercased().contains(keyword) }
+        var best: (section: (heading: String?, lines: [String]), score: Int)?
+        for section in sections {
+            let score = keywords.reduce(0) { sum, keyword in
+                sum + (section.heading.map { has($0, keyword) } == true ? 2 : section.lines.contains { has($0, keyword) } ? 1 : 0)
+            }
+            if score > (best?.score ?? 0) { best = (section, score) }
+        }
+        guard let section = best?.section else { return nil }
+        guard let heading = section.heading else { return section.lines.first { line in keywords.contains { has(line, $0) } } }
+        return section.lines.first ?? heading
     }
 }

@@ -12,9 +12,10 @@ import Synchronization
 /// 1. it contains "оператор", "человек" or "operator" (any case) and the request offers the
 ///    `escalate_to_human` tool → a tool call to it, `{"reason": "the client asked for a human"}`,
 ///    `finish_reason: "tool_calls"`, `content: null`;
-/// 2. else, when the system prompt has a `<knowledge>` … `</knowledge>` block, the first of its
-///    lines that contains a keyword of the question (a word of four or more letters, compared by
-///    its first five letters, so `ссылку` finds `ссылка`) → `"По базе знаний: <that line>"`;
+/// 2. else, when the system prompt has a `<knowledge>` … `</knowledge>` block, the section of it
+///    (split at `#` headings) that best matches the question's keywords (words of four or more
+///    letters, compared by their first five, so `ссылку` finds `ссылка`; a heading match counts
+///    double) → `"По базе знаний: <the section's first line>"` (see `knowledgeLine`);
 /// 3. else `"Ответ: <the question>"`.
 ///
 /// Tests read `requests` (every JSON body, in order, also those answered with a fault) and

@@ -12,6 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
+    @Flag(help: "Use local emulators of Prodamus, Telegram, Zoom and OpenAI (the default when no credentials are set).")
+    var sandbox = false
+
     func run() async throws {
         let level = logLevel
         LoggingSystem.bootstrap { label in
@@ -19,7 +22,15 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let settings = try HubSettings()
+        var environment = ProcessInfo.processInfo.environment
+        var emulators: Sandbox?
+        if sandbox || Sandbox.needed(environment) {
+            let started = try await Sandbox.start()
+            environment.merge(started.environment) { _, sandboxValue in sandboxValue }
+            FileHandle.standardOutput.write(Data((started.summary + "\n").utf8))
+            emulators = started
+        }
+        let settings = try HubSettings(environment: environment)
         let runtime: HubRuntime
         do {
             runtime = try await HubRuntime(settings: settings)
@@ -30,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await runtime.run { port in
             FileHandle.standardOutput.write(Data("Session Hub is listening on http://\(settings.listenHost):\(port) (database: \(settings.databaseDescription))\n".utf8))
         }
+        for server in emulators?.servers ?? [] { await server.stop() }
     }
 }
 

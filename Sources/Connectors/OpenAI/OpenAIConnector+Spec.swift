@@ -17,7 +17,7 @@ extension OpenAIConnector {
             .optional(Key.maxTokensField, .choice(["max_completion_tokens", "max_tokens"]),
                       "the request field that carries the limit; older compatible servers know only max_tokens", default: "max_completion_tokens"),
             .optional(Key.timeout, .number, "seconds to wait for an answer", default: 30),
-            .optional(Key.knowledge, .string, "a Markdown file with the facts the bot may use ('## Question' sections); re-read when it changes",
+            .optional(Key.knowledge, .string, "a Markdown file (relative to the working directory) with the facts the bot may use, in '## Question' sections; re-read when it changes",
                       default: .string(OpenAISettings.defaultKnowledgePath)),
             .optional(Key.systemPrompt, .string, "extra instructions for the assistant (tone, what to avoid)"),
         ],

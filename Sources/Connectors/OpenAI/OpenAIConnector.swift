@@ -1,6 +1,5 @@
 import Flows
 import Foundation
-import Logging
 
 /// OpenAI Chat Completions (or any OpenAI-compatible server): answers clients' support questions
 /// from the admin's knowledge file and the member's own state, and decides when a human operator
@@ -27,13 +26,11 @@ public struct OpenAIConnector: Connector {
     let knowledge: KnowledgeFile
     /// Nil without an API key: the connector then answers from the FAQ only.
     let client: ChatCompletionClient?
-    let logger: Logger
 
     /// Reads and checks the config; a missing knowledge file is not an error (it may appear later).
     public init(config: ConnectorConfig, services: ConnectorServices) throws {
         let settings = try OpenAISettings(config: config)
         self.settings = settings
-        logger = services.logger
         knowledge = KnowledgeFile(path: settings.knowledgePath, logger: services.logger)
         client = settings.apiKey.map { ChatCompletionClient(http: services.http, settings: settings, apiKey: $0, logger: services.logger) }
     }

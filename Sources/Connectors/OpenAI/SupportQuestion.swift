@@ -39,7 +39,7 @@ struct SupportQuestion: Sendable, Hashable {
         question = Self.capped(inputs.get("question") ?? "", Self.maxQuestionCharacters)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         history = (inputs["history"]?.arrayValue ?? []).compactMap(Self.turn).suffix(Self.maxTurns).map { $0 }
-        member = inputs["member"]?.objectValue.map(Self.member)
+        member = inputs["member"]?.objectValue.flatMap(Self.member)
         extraKnowledge = inputs.get("knowledge").map { Self.capped($0, Self.maxExtraKnowledgeCharacters) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -49,9 +49,15 @@ struct SupportQuestion: Sendable, Hashable {
         return text.isEmpty ? nil : Turn(role: role, text: text)
     }
 
-    private static func member(_ object: [String: Value]) -> Member {
-        Member(fullName: line(object["full_name"]), paid: flag(object["paid"]), joined: flag(object["joined"]),
-               status: line(object["status"]), nextSession: line(object["next_session"]))
+    /// Also reads the database's `find_member` result as it is: `found: false` is no member, and
+    /// without a `joined` flag the status `joined` says it. Other fields (phone, deep-link token)
+    /// are left out on purpose: they are not the model's business.
+    private static func member(_ object: [String: Value]) -> Member? {
+        if object["found"] == .bool(false) { return nil }
+        let status = line(object["status"])
+        return Member(fullName: line(object["full_name"]), paid: flag(object["paid"]),
+                      joined: flag(object["joined"]) ?? status.map { $0 == "joined" },
+                      status: status, nextSession: line(object["next_session"]))
     }
 
     /// A short single line: the value ends up in the system prompt, so it must not be able to
@@ -62,7 +68,7 @@ struct SupportQuestion: Sendable, Hashable {
             if CharacterSet.controlCharacters.contains(scalar) || CharacterSet.newlines.contains(scalar) { return " " }
             if scalar == "<" || scalar == ">" { return "" }
             return String(scalar)
-        }.joined().trimmingCharacters(in: .whitespaces)
+        }.joined().split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return cleaned.isEmpty ? nil : capped(cleaned, maxMemberValueCharacters)
     }
 

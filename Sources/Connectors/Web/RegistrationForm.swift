@@ -73,6 +73,7 @@ struct RegistrationForm: Sendable {
         switch (plus, digits.count, digits.first) {
         case (false, 11, "8"), (false, 11, "7"), (true, 11, "7"): return "+7" + digits.dropFirst()
         case (false, 10, "9"): return "+7" + digits
+        case (true, _, "7"): return nil  // +7 numbers have exactly 10 digits after the 7
         case (true, 8...15, _) where digits.first != "0": return "+" + digits
         default: return nil
         }

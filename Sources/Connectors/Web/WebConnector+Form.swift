@@ -3,7 +3,7 @@ import Foundation
 
 extension WebConnector {
     /// The largest form body read; real forms are far smaller.
-    static let maxFormBytes = 16 * 1024
+    static let maxFormBytes = 128 * 1024
 
     /// Checks the form; invalid input is shown again with the errors and changes nothing.
     /// A valid one starts the `web.form` flow and sends the browser where the flow says.

@@ -95,7 +95,15 @@ public final class HubRuntime: Sendable {
         let scheduler = Scheduler(store: store, flows: flows, wakeUp: intake.wakeUp, clock: clock, logger: logger)
         let watcher = FlowWatcher(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment, flows: flows,
                                   running: Set(connectors.keys), logger: logger)
-        let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes))
+        let admin = AdminDashboard(
+            store: store, flows: flows, connectors: connectors,
+            connectorStates: catalog.instanceNames.map { name in
+                AdminDashboard.ConnectorState(name: name, type: catalog.instance(name)?.spec.name ?? name, running: connectors[name] != nil)
+            },
+            specs: catalog.registry.specs, publicURL: settings.publicURL,
+            wakeUp: { [intake] in intake.wakeUp.signal() }, logger: logger)
+        try await admin.prepare(adminPassword: settings.adminPassword)
+        let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes), admin: admin)
         let app = Application(
             router: server.router(),
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: "session-hub"),

@@ -12,6 +12,8 @@ struct HTTPServer {
     let flows: FlowRegistry
     let store: Store
     let connectorRoutes: [WebhookRoute]
+    /// The dashboard under `/admin`, when the hub serves one.
+    var admin: AdminDashboard? = nil
     /// Largest accepted body; anything bigger is refused with 413 before it is read whole.
     let maxBody = 1 << 20
 
@@ -36,6 +38,7 @@ struct HTTPServer {
                 return HTTPServer.response(await handler(incoming))
             }
         }
+        admin?.addRoutes(to: router)
         router.post("**") { request, context -> Response in
             try await httpTrigger(request, context: context)
         }

@@ -5,7 +5,7 @@ import Flows
 /// where the dialects differ, the statements switch on the dialect.
 enum Migrations {
     /// The hub's own tables, under the component name "hub"; connectors add theirs under their type name.
-    static let hub: [SchemaMigration] = [runtime]
+    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration]
 
     /// Events, runs, step results, schedule slots: the durable runtime.
     static let runtime = SchemaMigration(version: 1, name: "runtime") { _ in

@@ -6,7 +6,7 @@ import Testing
 
 /// The funnel end to end with the repository's flows: a child hub talks to the Prodamus and
 /// Telegram emulators over their real protocols; the test plays the clients.
-@Suite(.serialized) struct FunnelTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct FunnelTests {
     static let groupID: Int64 = -1001234567890
     static let payer = EmulatedUser(id: 5001, firstName: "Анна", username: "anna")
     static let stranger = EmulatedUser(id: 5002, firstName: "Boris", username: "boris")

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Nothing lost, nothing done twice: a child hub is SIGKILLed twice in the middle of a burst.
-@Suite(.serialized) struct CrashTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct CrashTests {
     static let flow = """
         name: effect
         on: { http: /hooks/pay }

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Two hub processes on one PostgreSQL database share the work without doing anything twice.
-@Suite(.serialized) struct MultiProcessTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MultiProcessTests {
     @Test("two hubs on one Postgres: 1,000 events, each processed once",
           .enabled(if: TestDatabases.postgresURL != nil, "needs HUB_TEST_POSTGRES_URL"))
     func twoHubsShareTheQueue() async throws {

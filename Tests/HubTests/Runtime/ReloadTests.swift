@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Hot reload: valid changes are swapped in, invalid ones refused while the old flows keep running.
-@Suite(.serialized) struct ReloadTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ReloadTests {
     static func flow(_ path: String) -> String {
         "name: \(path.dropFirst())\non: { http: \(path) }\nsteps:\n  - do: core.log\n    with: { message: hi }\n"
     }

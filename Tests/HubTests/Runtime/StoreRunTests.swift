@@ -38,13 +38,13 @@ import Testing
     func leases(kind: TestDatabaseKind) async throws {
         try await Self.withStore(kind) { store in
             _ = try await store.storeEvent(source: "x", dedupKey: "1", payload: [:], runs: [NewRun(flow: "f", flowVersion: "v")])
-            let claimed = try await store.claim(owner: "A", limit: 10, lease: .milliseconds(300))
+            let claimed = try await store.claim(owner: "A", limit: 10, lease: .seconds(2))
             #expect(claimed.count == 1)
             #expect(try await store.claim(owner: "B", limit: 10, lease: .seconds(60)).isEmpty)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(2200))
             // A stalled: B takes over, and A may no longer write.
             let taken = try await store.claim(owner: "B", limit: 10, lease: .seconds(60))
-            #expect(taken.map(\.id) == claimed.map(\.id))
+            try #require(taken.map(\.id) == claimed.map(\.id))
             await #expect(throws: HubError.self) {
                 try await store.recordStep(runID: claimed[0].id, owner: "A", lease: .seconds(60), stepID: "s", index: 0, result: 1, skipped: false)
             }
@@ -103,10 +103,10 @@ import Testing
     @Test("a named lease has one owner at a time", arguments: TestDatabases.available)
     func namedLease(kind: TestDatabaseKind) async throws {
         try await Self.withStore(kind) { store in
-            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .milliseconds(200)))
+            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .seconds(2)))
             #expect(try await store.acquireLease("telegram:1", owner: "B", for: .seconds(10)) == false)
-            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .milliseconds(200)))
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await store.acquireLease("telegram:1", owner: "A", for: .seconds(2)))
+            try await Task.sleep(for: .milliseconds(2200))
             #expect(try await store.acquireLease("telegram:1", owner: "B", for: .seconds(10)))
             #expect(try await store.acquireLease("telegram:1", owner: "A", for: .seconds(10)) == false)
         }

@@ -18,18 +18,21 @@ final class HubProcess: @unchecked Sendable {
         process.executableURL = Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = workingDirectory
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HUB_LISTEN": "127.0.0.1:0"]
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HUB_LISTEN": "127.0.0.1:0", "HUB_SANDBOX": "off"]
         env.merge(environment) { _, new in new }
         process.environment = env
         process.standardOutput = output
         process.standardError = errors
+        // At end of file the handler would be called again and again with no data: stop it there.
         output.fileHandleForReading.readabilityHandler = { [captured] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            captured.output.withLock { $0 += text }
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil; return }
+            captured.output.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         errors.fileHandleForReading.readabilityHandler = { [captured] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            captured.errors.withLock { $0 += text }
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil; return }
+            captured.errors.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
     }

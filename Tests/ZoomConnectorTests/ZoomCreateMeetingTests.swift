@@ -1,0 +1,136 @@
+import Emulators
+import Flows
+import Foundation
+import Testing
+@testable import ZoomConnector
+
+/// `create_meeting` against the emulator: the request Zoom gets, what flows get back, and one
+/// meeting per run step however often the step runs.
+@Suite struct ZoomCreateMeetingTests {
+    @Test func createsAScheduledMeetingAndReturnsOnlyWhatTheGroupMaySee() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let logs = CapturedLogs()
+        let zoom = try h.connector(logger: logs.logger)
+
+        let result = try await zoom.perform(ZoomHarness.call("create_meeting", ZoomHarness.meetingInputs, logger: logs.logger))
+
+        let meeting = try #require(h.emulator.meetingsCreated.first)
+        #expect(h.emulator.meetingsCreated.count == 1)
+        #expect(meeting.hostUserID == ZoomHarness.host)
+        #expect(meeting.topic == "Сеанс 01.12")
+        #expect(meeting.timezone == "Europe/Moscow")
+        #expect(meeting.duration == 90)
+        #expect(meeting.waitingRoom)
+        // "19:00" is sent as a local time on today's date in the meeting's time zone.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Moscow")!
+        let today = calendar.dateComponents([.year, .month, .day], from: Date())
+        let expected = String(format: "%04d-%02d-%02dT19:00:00", today.year!, today.month!, today.day!)
+        #expect(meeting.requestedStartTime == expected)
+        #expect(meeting.response["settings"]?["join_before_host"] == false)
+
+        #expect(Set(result.objectValue?.keys.map { $0 } ?? []) == ["id", "join_url", "passcode", "start_time"])
+        #expect(result["id"]?.intValue == Int(meeting.id))
+        #expect(result["join_url"]?.stringValue == meeting.joinURL)
+        #expect(result["passcode"]?.stringValue == meeting.password)  // Zoom generated it
+        #expect(result["start_time"]?.stringValue == meeting.startTime)
+        // The host link is a login as the host: not in the result, the table or the logs.
+        #expect(result["start_url"] == nil)
+        #expect(!result.json.contains(meeting.startURL))
+        let rows = try await h.store.database.query("SELECT key, result FROM zoom_meetings")
+        #expect(rows.count == 1)
+        #expect(rows.allSatisfy { !($0["result"]?.text ?? "").contains("zak=") && !($0["result"]?.text ?? "").contains(meeting.startURL) })
+        #expect(logs.all.allSatisfy { !$0.contains(meeting.startURL) && !$0.contains(ZoomHarness.clientSecret) })
+    }
+
+    @Test func passesPasscodeWaitingRoomAndTimezone() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let zoom = try h.connector()
+        var inputs = ZoomHarness.meetingInputs
+        inputs["passcode"] = "k7Q2pX"
+        inputs["waiting_room"] = false
+        inputs["timezone"] = "Asia/Yekaterinburg"
+        inputs["start"] = "2030-12-01T19:30:00+03:00"
+
+        let result = try await zoom.perform(ZoomHarness.call("create_meeting", inputs))
+
+        let meeting = try #require(h.emulator.meetingsCreated.first)
+        #expect(meeting.password == "k7Q2pX")
+        #expect(result["passcode"] == "k7Q2pX")
+        #expect(!meeting.waitingRoom)
+        #expect(meeting.timezone == "Asia/Yekaterinburg")
+        // An offset means an instant: sent in UTC.
+        #expect(meeting.requestedStartTime == "2030-12-01T16:30:00Z")
+        #expect(result["start_time"] == "2030-12-01T16:30:00Z")
+    }
+
+    @Test func sameIdempotencyKeyCreatesOneMeeting() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let call = ZoomHarness.call("create_meeting", ZoomHarness.meetingInputs, key: "run-42:meeting")
+
+        let first = try await h.connector().perform(call)
+        let again = try await h.connector().perform(call)
+        // A restarted hub (a new instance, the same database) resumes the run.
+        let resumed = try await h.connector().perform(call)
+
+        #expect(h.emulator.meetingsCreated.count == 1)
+        #expect(first["join_url"] != nil)
+        #expect(again == first)
+        #expect(resumed == first)
+        #expect(again["join_url"]?.stringValue == h.emulator.meetingsCreated.first?.joinURL)
+    }
+
+    @Test func oneMeetingPerScheduleSlotAcrossRuns() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let zoom = try h.connector()
+        var inputs = ZoomHarness.meetingInputs
+        inputs["slot"] = "2030-12-01T06:00:00Z"
+
+        let first = try await zoom.perform(ZoomHarness.call("create_meeting", inputs, key: "run-1:meeting"))
+        let replay = try await zoom.perform(ZoomHarness.call("create_meeting", inputs, key: "run-2:meeting"))
+        inputs["slot"] = "2030-12-02T06:00:00Z"
+        let nextDay = try await zoom.perform(ZoomHarness.call("create_meeting", inputs, key: "run-3:meeting"))
+
+        #expect(replay == first)
+        #expect(nextDay != first)
+        #expect(h.emulator.meetingsCreated.count == 2)
+        // The slot's day, not the day the run happens to execute.
+        #expect(h.emulator.meetingsCreated.map(\.requestedStartTime) == ["2030-12-01T19:00:00", "2030-12-02T19:00:00"])
+    }
+
+    @Test func withoutDatabaseEveryCallCreates() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let zoom = try h.connector(database: false)
+        let call = ZoomHarness.call("create_meeting", ZoomHarness.meetingInputs, key: "k")
+        _ = try await zoom.perform(call)
+        _ = try await zoom.perform(call)
+        #expect(h.emulator.meetingsCreated.count == 2)
+    }
+
+    @Test(arguments: [
+        (["start": "25:00"], "bad-start"),
+        (["start": "tomorrow"], "bad-start"),
+        (["duration": 0], "bad-duration"),
+        (["passcode": "12345678901"], "bad-passcode"),
+        (["timezone": "Mars/Olympus"], "bad-timezone"),
+        (["topic": .string(String(repeating: "x", count: 201))], "bad-topic"),
+    ] as [([String: Value], String)])
+    func badInputFailsPermanentlyWithoutCallingZoom(_ change: [String: Value], _ code: String) async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let zoom = try h.connector()
+        let inputs = ZoomHarness.meetingInputs.merging(change) { _, new in new }
+
+        let error = await connectorError { try await zoom.perform(ZoomHarness.call("create_meeting", inputs)) }
+
+        #expect(error?.code == code)
+        #expect(error?.disposition == .permanent)
+        #expect(h.emulator.tokenRequests == 0)
+        #expect(h.emulator.meetingsCreated.isEmpty)
+    }
+}
