@@ -68,7 +68,13 @@ public struct AdminDashboard: Sendable {
         if try await accounts.bootstrap(password: adminPassword) {
             logger.notice("created the first admin from HUB_ADMIN_PASSWORD", metadata: ["admin.login": "admin"])
         }
-        for statement in AdminSchema.funnelIndexes { try await store.database.execute(statement) }
+        for statement in AdminSchema.funnelIndexes {
+            do {
+                try await store.database.execute(statement)
+            } catch let error as SQLError where error.kind == .uniqueViolation {
+                // Another hub starting on the same Postgres created it at the same moment.
+            }
+        }
     }
 
     /// Adds the dashboard's routes.
