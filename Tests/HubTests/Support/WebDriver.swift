@@ -1,8 +1,5 @@
 import Flows
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A minimal W3C WebDriver client for headless Chromium through chromedriver, over plain HTTP.
 final class WebDriver: @unchecked Sendable {
@@ -37,20 +34,22 @@ final class WebDriver: @unchecked Sendable {
         session = answer["sessionId"]?.stringValue ?? ""
     }
 
+    /// One WebDriver command. chromedriver writes headers without a space after the colon
+    /// (`Content-Length:250`), which URLSession on Linux never completes, so this speaks
+    /// HTTP/1.1 over a plain socket on its own thread.
     @discardableResult
     func call(_ method: String, _ path: String, _ body: Value? = nil) async throws -> Value {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        request.timeoutInterval = 60
-        if let body {
-            request.httpBody = Data(body.json.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let port = UInt16(base.split(separator: ":").last!)!
+        let payload = body?.json ?? ""
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(payload.utf8.count)\r\nConnection: close\r\n\r\n" + payload
+        let answer = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, Error>) in
+            Thread.detachNewThread { continuation.resume(with: Result { try LoopbackHTTP.exchange(port: port, request: request, timeout: 60) }) }
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let value = try Value(jsonData: data)["value"] ?? .null
-        if (response as? HTTPURLResponse)?.statusCode != 200 {
-            throw HubProcessError(message: "webdriver \(method) \(path): \(value.json.prefix(300))")
-        }
+        guard let split = answer.range(of: "\r\n\r\n") else { throw HubProcessError(message: "webdriver \(method) \(path): no answer") }
+        let status = answer.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+        let value = try Value(jsonData: Data(answer[split.upperBound...].utf8))["value"] ?? .null
+        if status != 200 { throw HubProcessError(message: "webdriver \(method) \(path): \(value.json.prefix(300))") }
         return value
     }
 
@@ -95,7 +94,55 @@ final class WebDriver: @unchecked Sendable {
 
     func quit() async {
         _ = try? await call("DELETE", "/session/\(session)")
-        process.terminate()
+        // chromedriver ignores SIGTERM while it has children; the session is already closed.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+}
+
+/// A blocking HTTP/1.1 exchange with a loopback server (chromedriver keeps connections open,
+/// so the answer ends at its Content-Length).
+enum LoopbackHTTP {
+    /// Header size plus Content-Length, once the headers are in.
+    static func completeLength(_ bytes: [UInt8]) -> Int? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let end = text.range(of: "\r\n\r\n") else { return nil }
+        let head = text[..<end.lowerBound].lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+              let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return text[..<end.upperBound].utf8.count + length
+    }
+
+    static func exchange(port: UInt16, request: String, timeout: Int) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HubProcessError(message: "socket() failed") }
+        defer { close(fd) }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw HubProcessError(message: "connection to port \(port) refused") }
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw HubProcessError(message: "send to port \(port) failed") }
+            sent += n
+        }
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { break }
+            guard n > 0 else { throw HubProcessError(message: "no answer from port \(port) in \(timeout) s") }
+            received += buffer[0..<n]
+            if let complete = completeLength(received), received.count >= complete { break }
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }
