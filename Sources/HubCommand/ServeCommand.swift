@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Emulators
 import Hub
 import Logging
 
@@ -24,8 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var environment = ProcessInfo.processInfo.environment
         var emulators: Sandbox?
-        if sandbox || Sandbox.needed(environment) {
-            let started = try await Sandbox.start()
+        if sandbox || Self.sandboxNeeded(environment) {
+            let listen = environment["HUB_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1:8080"
+            let started = try await Sandbox.start(siteURL: environment["HUB_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(listen)")
             environment.merge(started.environment) { _, sandboxValue in sandboxValue }
             FileHandle.standardOutput.write(Data((started.summary + "\n").utf8))
             emulators = started
@@ -41,7 +43,13 @@ struct ServeCommand: AsyncParsableCommand {
         try await runtime.run { port in
             FileHandle.standardOutput.write(Data("Session Hub is listening on http://\(settings.listenHost):\(port) (database: \(settings.databaseDescription))\n".utf8))
         }
-        for server in emulators?.servers ?? [] { await server.stop() }
+        await emulators?.stop()
+    }
+
+    /// True when the environment has no real Prodamus or Telegram credentials (and `HUB_SANDBOX` is not `off`).
+    static func sandboxNeeded(_ environment: [String: String]) -> Bool {
+        environment["HUB_SANDBOX"] != "off"
+            && (environment["PRODAMUS_SECRET_KEY"] ?? "").isEmpty && (environment["TELEGRAM_BOT_TOKEN"] ?? "").isEmpty
     }
 }
 

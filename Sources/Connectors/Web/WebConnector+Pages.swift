@@ -27,9 +27,16 @@ extension WebConnector {
     func success(_ request: WebhookRequest) -> WebhookResponse {
         var extra: [String: Any] = [:]
         if let token = request.query["t"], let bot = request.query["b"], WebConnector.isToken(token), WebConnector.isBotUsername(bot) {
-            extra["bot_link"] = "https://t.me/\(bot)?start=\(token)"
+            extra["bot_link"] = "\(telegramLinkBase)/\(bot)?start=\(token)"
         }
         return page("success", title: "Спасибо", extra: extra)
+    }
+
+    /// `https://t.me`, or the sandbox's chat page; only http(s), without a trailing slash.
+    var telegramLinkBase: String {
+        let base = site[Key.telegramLinkURL]?.stringValue ?? "https://t.me"
+        guard base.hasPrefix("https://") || base.hasPrefix("http://") else { return "https://t.me" }
+        return base.hasSuffix("/") ? String(base.dropLast()) : base
     }
 
     /// Deep-link payloads: Telegram allows A-Z, a-z, 0-9, _ and - up to 64 characters.

@@ -23,6 +23,7 @@ public struct WebConnector: Connector {
         static let offerText = "offer_text"
         static let privacyText = "privacy_text"
         static let formTimeout = "form_timeout"
+        static let telegramLinkURL = "telegram_link_url"
     }
 
     public static let spec = ConnectorSpec(
@@ -43,6 +44,8 @@ public struct WebConnector: Connector {
             .optional(Key.sellerPhone, .string, "contact phone", default: "+7 900 000-00-00", environment: "SELLER_PHONE"),
             .optional(Key.offerText, .string, "the public offer (plain text; paragraphs by blank lines)", default: .string(WebTexts.offer)),
             .optional(Key.privacyText, .string, "the personal data policy (plain text)", default: .string(WebTexts.privacy)),
+            .optional(Key.telegramLinkURL, .string, "where the bot's deep link points: Telegram's t.me, or the sandbox's chat page",
+                      default: "https://t.me", environment: "TELEGRAM_LINK_URL"),
             .optional(Key.formTimeout, .number, "seconds the form waits for its flow before asking the client to retry", default: 10),
         ],
         actions: [

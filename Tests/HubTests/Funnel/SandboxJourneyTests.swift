@@ -1,0 +1,102 @@
+import Emulators
+import Flows
+import Foundation
+@testable import Hub
+import Testing
+
+/// The newcomer's walk through the sandbox, over HTTP only: the same emulators `hub serve`
+/// starts without credentials, the repository's flows, and the pages a person would click —
+/// the site, the emulated payment page, the emulated Telegram app, the dashboard.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct SandboxJourneyTests {
+    @Test func registerPayJoinSeeThePostAndTheDashboard() async throws {
+        let port = TestHTTP.freePort()
+        let hubURL = "http://127.0.0.1:\(port)"
+        let sandbox = try await Sandbox.start(siteURL: hubURL)
+        let folder = try FlowFolder([:])
+        defer { folder.remove() }
+        for file in FlowSet.flowFiles(in: Repository.path("flows")) {
+            try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
+        }
+        let database = folder.root.appendingPathComponent("hub.db").path
+        var environment = sandbox.environment
+        environment.merge([
+            "HUB_DATABASE_URL": "sqlite:" + database, "HUB_FLOWS": folder.flows, "HUB_LISTEN": "127.0.0.1:\(port)",
+            "HUB_PUBLIC_URL": hubURL, "HUB_ADMIN_PASSWORD": "sandbox admin password",
+        ]) { _, new in new }
+        let hub = try HubProcess(environment: environment, workingDirectory: folder.root)
+        _ = try await hub.waitForPort()
+        let person = PageClient()
+        let chat = sandbox.chatURL
+
+        // 1. The site: register, land on the emulated payment page, pay, come back to "Спасибо".
+        let form = try await person.post(hubURL + "/", [
+            ("full_name", "Анна Смирнова"), ("phone", "+7 (916) 555-12-34"), ("city", "Тверь"),
+            ("email", "anna@example.ru"), ("consent", "on"),
+        ])
+        #expect(form.status == 303, "\(form.body.prefix(300)) \(hub.stderr)")
+        let paymentURL = try #require(form.location)
+        #expect(try await person.get(paymentURL).body.contains("Оплатить"))
+        let paid = try await person.post(environment["PRODAMUS_FORM_URL"]! + "pay",
+                                          [("query", String(paymentURL.split(separator: "?", maxSplits: 1)[1]))])
+        let success = try await person.get(try #require(paid.location))
+        #expect(sandbox.prodamus.webhooksSent.map(\.status) == [200])
+
+        // 2. "Открыть бота": the deep link opens the emulated Telegram app and presses Start.
+        let deepLink = try #require(Self.href(in: success.body, startingWith: chat + "/" + Sandbox.botUsername + "?start="))
+        let opened = try await person.get(deepLink)
+        #expect(opened.status == 303)
+        #expect(opened.location == "/chat")
+        let userID = try #require(person.cookies["sandbox_tg_user"].flatMap { Int64($0) })
+        let withInvite = try await Self.eventually { () -> String? in
+            let page = try await person.get(chat + "/chat?fragment=1").body
+            return page.contains("href=\"/+") ? page : nil
+        }
+        let invitePath = try #require(Self.href(in: withInvite, startingWith: "/+"))
+
+        // 3. The invite: request to join; the bot approves the payer; the group shows it.
+        #expect(try await person.get(chat + invitePath).body.contains("Подать заявку на вступление"))
+        let joined = try await person.post(chat + "/join", [("link", "https://t.me" + invitePath)])
+        #expect(joined.location == "/group")
+        _ = try await Self.eventually { try await person.get(chat + "/group").body.contains("Вы в группе.") ? true : nil }
+        #expect(sandbox.telegram.isMember(userID, of: Sandbox.groupID))
+
+        // 4. The daily post, run now by the admin: a Zoom link in the group, protected from copying.
+        let run = try HubProcess(environment: environment, workingDirectory: folder.root, arguments: ["run", "daily-session-link"])
+        #expect(try await run.waitForExit() == 0)
+        let post = try await Self.eventually { sandbox.telegram.messages(to: Sandbox.groupID).first }
+        #expect(post.protectContent)
+        #expect(post.text?.contains("Ссылка на сеанс") == true)
+        let group = try await person.get(chat + "/group?fragment=1").body
+        #expect(group.contains("Ссылка на сеанс"))
+        #expect(group.contains("защищено от копирования"))
+        #expect(sandbox.zoom.meetingsCreated.count == 1)
+
+        // 5. The dashboard shows the member as joined.
+        let admin = PageClient()
+        let login = try await admin.post(hubURL + "/admin/login", [("login", "admin"), ("password", "sandbox admin password")])
+        #expect(login.status == 303)
+        let members = try await admin.get(hubURL + "/admin/members?q=Смирнова").body
+        #expect(members.contains("Анна Смирнова"))
+
+        let store = try Store.open("sqlite:" + database, poolSize: 1)
+        let member = try #require(try await store.database.query("SELECT status, telegram_id FROM funnel_members").first)
+        #expect(member["status"] == "joined")
+        #expect(member["telegram_id"] == .number(Double(userID)))
+        #expect(try await store.runs(status: "failed").isEmpty)
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+        await sandbox.stop()
+    }
+
+    /// The first `href="…"` in `html` that starts with `prefix`, unescaped.
+    static func href(in html: String, startingWith prefix: String) -> String? {
+        for piece in html.components(separatedBy: "href=\"").dropFirst() {
+            let value = String(piece.prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            if value.hasPrefix(prefix) { return value }
+        }
+        return nil
+    }
+
+    static func eventually<T>(_ probe: () async throws -> T?) async throws -> T { try await FunnelTests.eventually(probe) }
+}
