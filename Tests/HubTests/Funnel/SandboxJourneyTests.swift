@@ -9,22 +9,8 @@ import Testing
 /// the site, the emulated payment page, the emulated Telegram app, the dashboard.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct SandboxJourneyTests {
     @Test func registerPayJoinSeeThePostAndTheDashboard() async throws {
-        let port = TestHTTP.freePort()
-        let hubURL = "http://127.0.0.1:\(port)"
-        let sandbox = try await Sandbox.start(siteURL: hubURL)
-        let folder = try FlowFolder([:])
-        defer { folder.remove() }
-        for file in FlowSet.flowFiles(in: Repository.path("flows")) {
-            try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
-        }
-        let database = folder.root.appendingPathComponent("hub.db").path
-        var environment = sandbox.environment
-        environment.merge([
-            "HUB_DATABASE_URL": "sqlite:" + database, "HUB_FLOWS": folder.flows, "HUB_LISTEN": "127.0.0.1:\(port)",
-            "HUB_PUBLIC_URL": hubURL, "HUB_ADMIN_PASSWORD": "sandbox admin password",
-        ]) { _, new in new }
-        let hub = try HubProcess(environment: environment, workingDirectory: folder.root)
-        _ = try await hub.waitForPort()
+        let setup = try await SandboxHub.start()
+        let (sandbox, hub, hubURL) = (setup.sandbox, setup.hub, setup.url)
         let person = PageClient()
         let chat = sandbox.chatURL
 
@@ -36,7 +22,7 @@ import Testing
         #expect(form.status == 303, "\(form.body.prefix(300)) \(hub.stderr)")
         let paymentURL = try #require(form.location)
         #expect(try await person.get(paymentURL).body.contains("Оплатить"))
-        let paid = try await person.post(environment["PRODAMUS_FORM_URL"]! + "pay",
+        let paid = try await person.post(setup.environment["PRODAMUS_FORM_URL"]! + "pay",
                                           [("query", String(paymentURL.split(separator: "?", maxSplits: 1)[1]))])
         let success = try await person.get(try #require(paid.location))
         #expect(sandbox.prodamus.webhooksSent.map(\.status) == [200])
@@ -61,8 +47,7 @@ import Testing
         #expect(sandbox.telegram.isMember(userID, of: Sandbox.groupID))
 
         // 4. The daily post, run now by the admin: a Zoom link in the group, protected from copying.
-        let run = try HubProcess(environment: environment, workingDirectory: folder.root, arguments: ["run", "daily-session-link"])
-        #expect(try await run.waitForExit() == 0)
+        #expect(try await setup.runNow("daily-session-link") == 0)
         let post = try await Self.eventually { sandbox.telegram.messages(to: Sandbox.groupID).first }
         #expect(post.protectContent)
         #expect(post.text?.contains("Ссылка на сеанс") == true)
@@ -73,20 +58,18 @@ import Testing
 
         // 5. The dashboard shows the member as joined.
         let admin = PageClient()
-        let login = try await admin.post(hubURL + "/admin/login", [("login", "admin"), ("password", "sandbox admin password")])
+        let login = try await admin.post(hubURL + "/admin/login", [("login", "admin"), ("password", SandboxHub.adminPassword)])
         #expect(login.status == 303)
         let members = try await admin.get(hubURL + "/admin/members?q=Смирнова").body
         #expect(members.contains("Анна Смирнова"))
 
-        let store = try Store.open("sqlite:" + database, poolSize: 1)
+        let store = try Store.open("sqlite:" + setup.database, poolSize: 1)
         let member = try #require(try await store.database.query("SELECT status, telegram_id FROM funnel_members").first)
         #expect(member["status"] == "joined")
         #expect(member["telegram_id"] == .number(Double(userID)))
         #expect(try await store.runs(status: "failed").isEmpty)
         await store.close()
-        hub.kill(SIGTERM)
-        #expect(try await hub.waitForExit() == 0)
-        await sandbox.stop()
+        #expect(try await setup.stop() == 0)
     }
 
     /// The first `href="…"` in `html` that starts with `prefix`, unescaped.

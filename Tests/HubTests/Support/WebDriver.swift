@@ -92,6 +92,15 @@ final class WebDriver: @unchecked Sendable {
         throw HubProcessError(message: "the browser stayed at \(try await url)")
     }
 
+    /// Waits until the page's text contains `text` (at most 15 s; the sandbox pages refresh themselves).
+    func waitForText(_ text: String) async throws {
+        for _ in 0..<150 {
+            if try await pageText().contains(text) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HubProcessError(message: "the page never showed «\(text)»: \(try await pageText().prefix(500))")
+    }
+
     func quit() async {
         _ = try? await call("DELETE", "/session/\(session)")
         // chromedriver ignores SIGTERM while it has children; the session is already closed.
