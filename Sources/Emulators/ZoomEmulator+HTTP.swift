@@ -10,6 +10,9 @@ extension ZoomEmulator {
         router.post("v2/users/{userId}/meetings") { [self] request, context in
             await self.createMeeting(request, userID: context.parameters.get("userId") ?? "")
         }
+        router.get("v2/users/{userId}/meetings") { [self] request, context in
+            await self.listMeetings(request, userID: context.parameters.get("userId") ?? "")
+        }
         router.get("v2/meetings/{meetingId}") { [self] request, context in
             await self.meeting(request, meetingID: context.parameters.get("meetingId") ?? "")
         }
@@ -153,8 +156,31 @@ extension ZoomEmulator {
             s.created.append(ZoomEmulatedMeeting(id: id, hostUserID: userID, topic: topic, startTime: startTime, requestedStartTime: requested,
                                                  timezone: zoneName ?? "UTC", duration: duration, password: password, joinURL: joinURL,
                                                  startURL: startURL, waitingRoom: waitingRoom, response: response))
+            // The meeting exists, but the client never learns it: a gateway error after the fact.
+            if s.lostCreateResponses > 0 {
+                s.lostCreateResponses -= 1
+                return Self.reply(502, ["code": 502, "message": "Bad Gateway."])
+            }
             return Self.reply(201, response)
         }
+    }
+
+    /// `GET /users/{userId}/meetings`: the host's meetings in the list form (no passcode, no start_url).
+    func listMeetings(_ request: Request, userID: String) async -> Response {
+        let userID = userID.removingPercentEncoding ?? userID
+        if let refused = gate(request, "GET /v2/users/\(userID)/meetings") { return refused }
+        let listed: [Value] = state.withLock { s in
+            s.created.filter { $0.hostUserID == userID }.compactMap { s.meetings[$0.id] }.map { meeting in
+                var item: [String: Value] = [:]
+                for key in ["uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone", "agenda", "created_at", "join_url"] {
+                    item[key] = meeting[key]
+                }
+                return .object(item)
+            }
+        }
+        return Self.reply(200, [
+            "page_size": 300, "total_records": .number(Double(listed.count)), "next_page_token": "", "meetings": .array(listed),
+        ])
     }
 
     func meeting(_ request: Request, meetingID: String) async -> Response {

@@ -67,6 +67,11 @@ public final class ZoomEmulator: Sendable {
     }
 
     /// Fails the next `count` token requests with `status` (OAuth's error body).
+    /// Creates the next `count` meetings but answers 502, as when the response is lost on the way back.
+    public func loseNextCreateResponses(_ count: Int) {
+        state.withLock { $0.lostCreateResponses += count }
+    }
+
     public func failNextToken(_ count: Int, status: Int) {
         guard count > 0 else { return }
         state.withLock { $0.tokenFaults.append(Fault(remaining: count, status: status, retryAfter: nil)) }
@@ -87,6 +92,7 @@ extension ZoomEmulator {
         var nextMeetingID: Int64 = 85_746_065_001
         var faults: [Fault] = []
         var tokenFaults: [Fault] = []
+        var lostCreateResponses = 0
     }
 
     struct Fault {

@@ -102,6 +102,34 @@ import Testing
         #expect(h.emulator.meetingsCreated.map(\.requestedStartTime) == ["2030-12-01T19:00:00", "2030-12-02T19:00:00"])
     }
 
+    @Test func aLostAnswerIsRecoveredNotRepeated() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let zoom = try h.connector()
+        var inputs = ZoomHarness.meetingInputs
+        inputs["slot"] = "2030-12-01T06:00:00Z"
+        h.emulator.loseNextCreateResponses(1)
+
+        // Zoom made the meeting but the answer was a 502: the step fails and will be retried.
+        let error = await connectorError { try await zoom.perform(ZoomHarness.call("create_meeting", inputs, key: "run-1:meeting")) }
+        #expect(error?.code == "zoom-502")
+        #expect(h.emulator.meetingsCreated.count == 1)
+
+        // The retry finds that meeting by its agenda marker instead of creating a second one.
+        let retried = try await zoom.perform(ZoomHarness.call("create_meeting", inputs, key: "run-1:meeting"))
+        let meeting = try #require(h.emulator.meetingsCreated.first)
+        #expect(h.emulator.meetingsCreated.count == 1)
+        #expect(retried["id"]?.intValue == Int(meeting.id))
+        #expect(retried["join_url"]?.stringValue == meeting.joinURL)
+        #expect(retried["passcode"]?.stringValue == meeting.password)
+        #expect(!retried.json.contains(meeting.startURL))
+        #expect(h.emulator.apiRequests.contains("GET /v2/users/\(ZoomHarness.host)/meetings"))
+        // Only the retry after the lost answer listed meetings; a recalled meeting needs no call at all.
+        let again = try await zoom.perform(ZoomHarness.call("create_meeting", inputs, key: "run-2:meeting"))
+        #expect(again == retried)
+        #expect(h.emulator.apiRequests.filter { $0.hasPrefix("GET /v2/users/") }.count == 1)
+    }
+
     @Test func withoutDatabaseEveryCallCreates() async throws {
         let h = try await ZoomHarness.start()
         defer { Task { await h.stop() } }

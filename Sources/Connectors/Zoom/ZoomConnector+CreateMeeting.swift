@@ -67,7 +67,17 @@ extension ZoomConnector {
                 + "of the meetings' host; Server-to-Server apps cannot use 'me'")
         }
 
+        // A create whose answer was lost (timeout, 5xx after the fact) may have made the meeting:
+        // before sending it again, look for it by the marker it carries in its agenda.
+        let marker = Self.agendaMarker(keys.last!)
+        if try await meetings.attemptedBefore(keys.last!), let found = try await findMeeting(api, host: host, marker: marker) {
+            let recorded = try await meetings.remember(keys, meetingID: found["id"]?.intValue.map(Int64.init) ?? 0, found)
+            call.logger.info("zoom meeting found after a lost answer", metadata: trace(call, recorded))
+            return recorded
+        }
+
         var body: [String: Value] = [
+            "agenda": .string(marker),
             "topic": .string(topic), "type": 2, "start_time": .string(start.text), "timezone": .string(zone.identifier),
             "duration": .number(Double(duration)),
             "settings": [
@@ -83,15 +93,34 @@ extension ZoomConnector {
             // The meeting may exist now; creating another on retry would only add to the daily cap.
             throw ConnectorError.permanent("zoom-bad-answer", "Zoom created the meeting but its answer lacks id or join_url")
         }
-        // Only what the group may see: start_url (a host login) is dropped here and goes nowhere.
-        let result: Value = [
-            "id": .number(id), "join_url": .string(joinURL),
-            "passcode": .string(created["password"]?.stringValue ?? passcode ?? ""),
-            "start_time": .string(created["start_time"]?.stringValue ?? start.text),
-        ]
+        let result = Self.visible(created, id: id, joinURL: joinURL, passcode: passcode, start: start.text)
         let recorded = try await meetings.remember(keys, meetingID: Int64(id), result)
         call.logger.debug("zoom meeting created", metadata: trace(call, recorded))
         return recorded
+    }
+
+    /// Only what the group may see: start_url (a host login) is dropped here and goes nowhere.
+    static func visible(_ meeting: Value, id: Double, joinURL: String, passcode: String?, start: String) -> Value {
+        [
+            "id": .number(id), "join_url": .string(joinURL),
+            "passcode": .string(meeting["password"]?.stringValue ?? passcode ?? ""),
+            "start_time": .string(meeting["start_time"]?.stringValue ?? start),
+        ]
+    }
+
+    /// The agenda line that ties a meeting to its step or slot, without revealing either.
+    static func agendaMarker(_ key: String) -> String {
+        "Session Hub " + Crypto.hex(Crypto.sha256(Array(key.utf8)).prefix(10))
+    }
+
+    /// The host's upcoming meeting carrying `marker`, read in full (for its passcode), or nil.
+    func findMeeting(_ api: ZoomAPI, host: String, marker: String) async throws -> Value? {
+        let listed = try await api.send("GET", "/users/\(Self.pathSegment(host))/meetings?type=upcoming&page_size=300")
+        guard let match = listed["meetings"]?.arrayValue?.first(where: { $0["agenda"]?.stringValue == marker }),
+              let id = match["id"]?.numberValue else { return nil }
+        let meeting = try await api.send("GET", "/meetings/\(Int64(id))")
+        guard let joinURL = meeting["join_url"]?.stringValue else { return nil }
+        return Self.visible(meeting, id: id, joinURL: joinURL, passcode: nil, start: meeting["start_time"]?.stringValue ?? "")
     }
 
     func meetingZone(_ inputs: Fields) throws(ConnectorError) -> TimeZone {

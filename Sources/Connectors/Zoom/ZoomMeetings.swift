@@ -23,7 +23,20 @@ struct ZoomMeetings: Sendable {
                 """,
             ]
         },
+        SchemaMigration(version: 2, name: "zoom meeting create attempts") { _ in
+            ["CREATE TABLE zoom_meeting_attempts (key TEXT PRIMARY KEY, started_at BIGINT NOT NULL)"]
+        },
     ]
+
+    /// Notes that a create for `key` is about to be sent; true when one was sent before (its
+    /// answer may have been lost after Zoom created the meeting).
+    func attemptedBefore(_ key: String) async throws -> Bool {
+        guard let database else { return false }
+        let now = Int64(Date().timeIntervalSince1970)
+        let inserted = try await database.execute(
+            "INSERT INTO zoom_meeting_attempts (key, started_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [.string(key), .number(Double(now))])
+        return inserted == 0
+    }
 
     /// The meeting recorded under the first of `keys` that has one.
     func recall(_ keys: [String]) async throws -> Value? {
