@@ -29,14 +29,19 @@ struct TelegramChatPageHTML {
         """)
     }
 
-    func group(log: String, member: Bool, pending: Bool) -> String {
+    /// The group's view for one person: their status and, for members, the messages (refreshed as one).
+    func groupLog(_ log: String, member: Bool, pending: Bool) -> String {
         let status = member ? "Вы в группе." : pending ? "Ваша заявка ждёт решения бота." : "Вы не в группе: вступить можно по личной ссылке от бота."
+        return "<p class=\"who\" id=\"status\">\(status)</p>"
+            + (member ? log : "<p class=\"empty\">Сообщения группы видны только участникам.</p>")
+    }
+
+    func group(log: String) -> String {
         let protection = emulator.groupHasProtectedContent(settings.groupID)
             ? "<p class=\"note\">В группе запрещено копирование и пересылка (Restrict saving content).</p>" : ""
         return document(title: emulator.groupTitle(settings.groupID), active: "group", body: """
-        <h1>\(escape(emulator.groupTitle(settings.groupID)))</h1>
-        <p class="who" id="status">\(status)</p>\(protection)
-        <div id="log">\(member ? log : "<p class=\"empty\">Сообщения группы видны только участникам.</p>")</div>
+        <h1>\(escape(emulator.groupTitle(settings.groupID)))</h1>\(protection)
+        <div id="log">\(log)</div>
         """)
     }
 

@@ -118,11 +118,11 @@ struct TelegramChatPage: Sendable {
 
     func group(_ request: Request) -> Response {
         let me = user(request)
-        let log = html.log(emulator.transcript(of: settings.groupID), viewer: me.user, chatID: settings.groupID, replies: false)
+        let messages = html.log(emulator.transcript(of: settings.groupID), viewer: me.user, chatID: settings.groupID, replies: false)
+        let log = html.groupLog(messages, member: emulator.isMember(me.user.id, of: settings.groupID),
+                                pending: emulator.hasPendingJoinRequest(me.user.id, in: settings.groupID))
         if request.uri.queryParameters.get("fragment") != nil { return respond(log, for: me) }
-        let member = emulator.isMember(me.user.id, of: settings.groupID)
-        let pending = emulator.hasPendingJoinRequest(me.user.id, in: settings.groupID)
-        return respond(html.group(log: log, member: member, pending: pending), for: me)
+        return respond(html.group(log: log), for: me)
     }
 
     func operators(_ request: Request) -> Response {

@@ -14,6 +14,7 @@ import Testing
         do {
             try await browser.start()
             try await browser.open(setup.url + "/")
+            try await browser.screenshot("1-landing")
             try await browser.type("#full_name", "Ольга Кузнецова")
             try await browser.type("#phone", "+7 903 111-22-33")
             try await browser.type("#city", "Самара")
@@ -21,8 +22,13 @@ import Testing
             try await browser.click("#consent")
             try await browser.click("#pay")
             _ = try await browser.waitForURL { $0.hasPrefix(setup.environment["PRODAMUS_FORM_URL"]!) }
+            #expect(try await browser.pageText().contains("Оплатить"))
+            try await browser.screenshot("2-payment-page")
             try await browser.click("button[type=submit]")
-            _ = try await browser.waitForURL { $0.hasPrefix(setup.url + "/success") }
+            let success = try await browser.waitForURL { $0.hasPrefix(setup.url + "/success") }
+            #expect(success.contains("_payform_status=success"))
+            #expect(try await browser.pageText().contains("Открыть бота в Telegram"))
+            try await browser.screenshot("3-success")
 
             // The bot link opens the sandbox's Telegram app; the bot answers with the invite.
             try await browser.click("#bot")
@@ -46,7 +52,11 @@ import Testing
             try await browser.open(setup.url + "/admin/members?q=Кузнецова")
             try await browser.waitForText("Ольга Кузнецова")
             try await browser.screenshot("sandbox-3-dashboard-members")
+            try await browser.open(setup.url + "/offer")
+            #expect(try await browser.pageText().contains("Публичная оферта"))
+            try await browser.screenshot("4-offer")
         } catch {
+            try? await browser.screenshot("sandbox-failure")
             await browser.quit()
             _ = try? await setup.stop()
             throw error
@@ -54,8 +64,9 @@ import Testing
         await browser.quit()
 
         let store = try Store.open("sqlite:" + setup.database, poolSize: 1)
-        let member = try #require(try await store.database.query("SELECT status, telegram_id FROM funnel_members").first)
+        let member = try #require(try await store.database.query("SELECT status, phone, telegram_id FROM funnel_members").first)
         #expect(member["status"] == "joined")
+        #expect(member["phone"] == "+79031112233")
         let userID = try #require(member["telegram_id"]?.intValue)
         #expect(setup.sandbox.telegram.isMember(Int64(userID), of: Sandbox.groupID))
         #expect(setup.sandbox.telegram.messages(to: Sandbox.groupID).allSatisfy { $0.protectContent })
