@@ -4,10 +4,11 @@ import Hummingbird
 import NIOCore
 
 extension OpenAIEmulator {
-    /// Routes `POST /v1/chat/completions`; any other path answers OpenAI's JSON 404.
+    /// Routes `POST /v1/chat/completions` and `GET /v1/models`; any other path answers OpenAI's JSON 404.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("v1/chat/completions") { [self] request, _ in await self.chatCompletions(request) }
+        router.get("v1/models") { [self] request, _ in self.listModels(request) }
         router.add(middleware: OpenAINotFound())
         return router
     }

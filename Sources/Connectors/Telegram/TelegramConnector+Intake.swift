@@ -97,22 +97,13 @@ extension TelegramConnector {
         return !Task.isCancelled
     }
 
-    /// A bot cannot switch on "Restrict saving content"; only the group's owner can, so say how.
+    /// Logs the group check (`TelegramConnector+Health.swift`) loudly when the group's content
+    /// is not protected or cannot be read: the owner has to act, a bot cannot.
     func checkGroupProtection() async {
         guard let group = settings.groupID else { return }
-        do {
-            let chat = try await api.call("getChat", ["chat_id": .id(group)])
-            if chat["has_protected_content"]?.boolValue != true {
-                logger.warning("""
-                    TELEGRAM GROUP CONTENT IS NOT PROTECTED: members can forward and save what is posted there. \
-                    The group's owner must turn it on in a Telegram app: open the group → Edit (group settings) → \
-                    Chat history / Group type → "Restrict saving content". A bot cannot change this setting; \
-                    posts from post_group are protected one by one meanwhile.
-                    """, metadata: ["chat.id": "\(group)"])
-            }
-        } catch {
-            logger.warning("telegram cannot read the group; is the bot an administrator there?", metadata: ["chat.id": "\(group)", "error": "\(error)"])
-        }
+        let check = await groupProtectionCheck(group)
+        guard check.level != .ok else { return }
+        logger.warning("\(check.message)", metadata: ["chat.id": "\(group)"])
     }
 
     /// Stores one update as its trigger's event (dedup key: `update_id`); returns whether it raised one.

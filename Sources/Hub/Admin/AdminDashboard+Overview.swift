@@ -56,14 +56,30 @@ extension AdminDashboard {
             let conversion = previous.map { $0 > 0 ? String(format: "%.1f %%", Double(counts[i]) * 100 / Double($0)) : "—" } ?? ""
             return ["label": AdminText.labels[stage.0]!, "count": counts[i], "conversion": conversion]
         }
+        let surveyed = await health.value(waitingAtMost: .seconds(2))
+        let health = surveyed ?? []
+        let checks = Dictionary(health.map { ($0.name, $0.checks) }, uniquingKeysWith: { a, _ in a })
+        let levels = health.flatMap(\.checks).map(\.level)
+        let errors = levels.filter { $0 == .error }.count, warnings = levels.filter { $0 == .warning }.count
         return render("overview", session: session, [
             "title": AdminText.labels["overview_title"]!,
             "periods": Self.periods.map { ["days": $0, "label": AdminText.labels["days_\($0)"]!, "current": $0 == days] },
             "charts": [chart("chart_registrations", registered), chart("chart_payments", paid), chart("chart_revenue", revenue)],
             "funnel": funnelContext,
-            "connectors": connectorStates.map {
-                ["name": $0.name, "type": $0.type, "state": AdminText.labels[$0.running ? "running" : "not_running"]!] as [String: Any]
+            "connectors": connectorStates.map { state in
+                [
+                    "name": state.name, "type": state.type, "state": AdminText.labels[state.running ? "running" : "not_running"]!,
+                    "has_checks": !(checks[state.name] ?? []).isEmpty,
+                    "checks": (checks[state.name] ?? []).map { check in
+                        ["name": check.name, "level": check.level.rawValue, "label": AdminText.labels["health_\(check.level.rawValue)"]!,
+                         "text": check.russian] as [String: Any]
+                    },
+                ] as [String: Any]
             },
+            "health_pending": surveyed == nil,
+            "health_problems": errors + warnings > 0,
+            "health_level": errors > 0 ? "error" : "warning",
+            "health_summary": AdminText.healthProblems(errors: errors, warnings: warnings),
             "failed_runs": runCounts["failed"] ?? 0,
             "run_counts": RunStatus.allCases.map { ["status": $0.rawValue, "label": AdminText.status($0.rawValue), "count": runCounts[$0.rawValue] ?? 0] },
         ])
@@ -77,6 +93,10 @@ extension AdminDashboard {
             "members": .object(Dictionary(members.map { ($0["status"]?.text ?? "", Value.number(Self.double($0["n"]))) }, uniquingKeysWith: { a, _ in a })),
             "runs": .object(runs.mapValues { .number(Double($0)) }),
             "connectors": .array(connectorStates.map { ["name": .string($0.name), "type": .string($0.type), "running": .bool($0.running)] }),
+            "health": .array((await health.value(waitingAtMost: .seconds(5)) ?? []).map { instance in
+                ["name": .string(instance.name), "type": .string(instance.type),
+                 "checks": .array(instance.checks.map { ["name": .string($0.name), "level": .string($0.level.rawValue), "message": .string($0.message)] })]
+            }),
         ]
     }
 

@@ -34,6 +34,8 @@ public struct AdminDashboard: Sendable {
     /// `Secure` on the session cookie: the public URL is https.
     let secureCookie: Bool
     let timeZone: TimeZone
+    /// The connectors' health checks, surveyed at most once a minute.
+    let health: HealthCache
     let logger: Logger
 
     static let cookieName = "hub_admin"
@@ -60,6 +62,7 @@ public struct AdminDashboard: Sendable {
         self.throttle = throttle
         secureCookie = publicURL.lowercased().hasPrefix("https://")
         self.timeZone = timeZone
+        health = HealthCache { await ConnectorHealth.survey(connectors) }
         self.logger = logger
     }
 

@@ -34,6 +34,8 @@ enum AdminTemplates {
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:10px}
         svg{width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#556}
         .pager{display:flex;gap:12px;align-items:center}
+        td.checks{padding-left:20px}.health-ok{color:#2e7d32}.health-warning,.health-error{padding:4px 8px;margin:2px 0;border-radius:4px}
+        .health-warning{background:#fff8e1;border-left:4px solid #f9a825}.health-error{background:#ffebee;border-left:4px solid #c62828}
         </style>
         </head>
         <body>
@@ -71,6 +73,7 @@ enum AdminTemplates {
     static let overview = """
         {{> head}}
         <h1>{{t.overview_title}}</h1>
+        {{#health_problems}}<p class="health-{{health_level}}" role="alert"><a href="#health">{{health_summary}}</a></p>{{/health_problems}}
         <p>{{t.period}}: {{#periods}}<a href="/admin?days={{days}}">{{#current}}<b>{{/current}}{{label}}{{#current}}</b>{{/current}}</a> {{/periods}}</p>
         <div class="grid">
         {{#charts}}<section class="card"><h2>{{title}}</h2>{{{svg}}}</section>{{/charts}}
@@ -79,9 +82,13 @@ enum AdminTemplates {
         <tr><th>{{t.stage}}</th><th class="num">{{t.count}}</th><th class="num">{{t.conversion}}</th></tr>
         {{#funnel}}<tr><td>{{label}}</td><td class="num">{{count}}</td><td class="num">{{conversion}}</td></tr>{{/funnel}}
         </table></div></section>
-        <section class="card"><h2>{{t.health}}</h2><div class="scroll"><table>
+        <section class="card" id="health"><h2>{{t.health}}</h2>
+        {{#health_pending}}<p>{{t.health_pending}}</p>{{/health_pending}}
+        {{^health_pending}}{{^health_problems}}<p class="health-ok">{{t.health_all_ok}}</p>{{/health_problems}}{{/health_pending}}
+        <div class="scroll"><table>
         <tr><th>{{t.connector}}</th><th>{{t.type}}</th><th>{{t.state}}</th></tr>
-        {{#connectors}}<tr><td>{{name}}</td><td>{{type}}</td><td>{{state}}</td></tr>{{/connectors}}
+        {{#connectors}}<tr><td>{{name}}</td><td>{{type}}</td><td>{{state}}</td></tr>
+        {{#has_checks}}<tr><td colspan="3" class="checks">{{#checks}}<div class="health-{{level}}" data-check="{{name}}"><b>{{label}}</b>: {{text}}</div>{{/checks}}</td></tr>{{/has_checks}}{{/connectors}}
         </table></div>
         <p><a href="/admin/runs?status=failed">{{t.failed_runs}}: <b>{{failed_runs}}</b></a></p>
         <p>{{t.runs_by_status}}: {{#run_counts}}<span class="status status-{{status}}">{{label}}: {{count}}</span> {{/run_counts}}</p>

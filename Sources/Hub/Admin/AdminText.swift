@@ -13,6 +13,9 @@ enum AdminText {
         "stage_active": "Сейчас в группе",
         "health": "Состояние", "connector": "Коннектор", "type": "Тип", "state": "Состояние",
         "running": "работает", "not_running": "не настроен (выключен)",
+        "health_ok": "в порядке", "health_warning": "внимание", "health_error": "ошибка",
+        "health_all_ok": "Все проверки подключений пройдены.",
+        "health_pending": "Подключения проверяются — обновите страницу через несколько секунд.",
         "failed_runs": "Неудачные запуски (требуют внимания)", "runs_by_status": "Запуски по статусам",
         "members_title": "Участники", "search": "Поиск", "search_hint": "имя, телефон, e-mail, @username",
         "status": "Статус", "any_status": "любой", "paid_from": "Оплачено с", "paid_to": "по", "sort": "Сортировка",
@@ -74,6 +77,9 @@ enum AdminText {
     static let triggerRunFailed = "ошибке другого запуска"
     static func trigger(event: String) -> String { "событию \(event)" }
     static let never = "ещё не запускался"
+    static func healthProblems(errors: Int, warnings: Int) -> String {
+        "Подключения требуют внимания: ошибок — \(errors), предупреждений — \(warnings). Подробности — в блоке «Состояние» ниже."
+    }
 
     /// Messages shown after a redirect, by the code in `?notice=`: only these texts can appear.
     static let notices: [String: String] = [

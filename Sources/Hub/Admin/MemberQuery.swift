@@ -34,9 +34,9 @@ struct MemberQuery: Sendable {
     }
 
     /// `%…%` with the LIKE wildcards and the escape character escaped.
-    static func likePattern(_ text: String) -> String {
+    static func likePattern(_ text: String, folding: Bool = true) -> String {
         var out = "%"
-        for c in text.lowercased() {
+        for c in folding ? text.lowercased() : text {
             if c == "\\" || c == "%" || c == "_" { out.append("\\") }
             out.append(c)
         }
@@ -56,6 +56,14 @@ struct MemberQuery: Sendable {
             let p = parameter(.string(Self.likePattern(term)))
             var alternatives = ["LOWER(full_name) LIKE \(p) ESCAPE '\\'", "LOWER(email) LIKE \(p) ESCAPE '\\'",
                                 "LOWER(telegram_username) LIKE \(p) ESCAPE '\\'", "phone LIKE \(p) ESCAPE '\\'"]
+            // SQLite's LOWER() folds ASCII letters only: match Cyrillic names as typed and as names are written too.
+            if term.unicodeScalars.contains(where: { !$0.isASCII }) {
+                var variants: [String] = []
+                for variant in [term, term.capitalized] where variant != term.lowercased() && !variants.contains(variant) {
+                    variants.append(variant)
+                    alternatives.append("full_name LIKE \(parameter(.string(Self.likePattern(variant, folding: false)))) ESCAPE '\\'")
+                }
+            }
             // Phones are stored as +79991234567: "8 999 123" should find them by their digits.
             let digits = term.filter(\.isNumber)
             if digits.count >= 3 && term.allSatisfy({ $0.isNumber || " +-()".contains($0) }) {

@@ -14,15 +14,16 @@ struct AdminHarness {
     static let password = "correct horse battery"
 
     /// Runs `body` with a dashboard whose database has one admin (`admin` / `password`).
-    static func with(_ kind: TestDatabaseKind = .sqlite, publicURL: String = "http://127.0.0.1:8080",
+    static func with(_ kind: TestDatabaseKind = .sqlite, publicURL: String = "http://127.0.0.1:8080", connectors: [String: any Connector] = [:],
                      _ body: @Sendable (AdminHarness, any TestClientProtocol) async throws -> Void) async throws
     {
         try await TestDatabases.withURL(kind) { url in
             let store = try Store.open(url, poolSize: 2)
             do {
                 try await store.migrate()
-                let dashboard = AdminDashboard(store: store, flows: FlowRegistry([]), connectors: [:],
-                                               connectorStates: [.init(name: "db", type: "database", running: true)],
+                let states = [AdminDashboard.ConnectorState(name: "db", type: "database", running: true)]
+                    + connectors.map { AdminDashboard.ConnectorState(name: $0.key, type: type(of: $0.value).spec.name, running: true) }
+                let dashboard = AdminDashboard(store: store, flows: FlowRegistry([]), connectors: connectors, connectorStates: states,
                                                specs: BuiltinConnectors.registry.specs, publicURL: publicURL)
                 try await dashboard.prepare(adminPassword: password)
                 let router = Router()
@@ -42,12 +43,21 @@ struct AdminHarness {
     func addMember(id: String = UUID().uuidString.lowercased(), name: String, phone: String? = nil, email: String? = nil,
                    username: String? = nil, status: String = "registered", createdAt: Int64 = Store.now()) async throws -> String
     {
-        try await store.database.execute("""
+        try await Self.insertMember(store.database, id: id, name: name, phone: phone, email: email, username: username, status: status, createdAt: createdAt)
+    }
+
+    /// The same rows, into any database with the funnel's tables (a child hub's SQLite file too).
+    @discardableResult
+    static func insertMember(_ database: any SQLDatabase, id: String = UUID().uuidString.lowercased(), name: String, phone: String? = nil,
+                             email: String? = nil, username: String? = nil, status: String = "registered",
+                             createdAt: Int64 = Store.now()) async throws -> String
+    {
+        try await database.execute("""
             INSERT INTO funnel_members (id, full_name, phone, email, telegram_username, status, token, created_at, updated_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
             """, [.string(id), .string(name), phone.map(Value.string) ?? .null, email.map(Value.string) ?? .null,
                   username.map(Value.string) ?? .null, .string(status), .string(UUID().uuidString), .millis(createdAt)])
-        try await store.database.execute("""
+        try await database.execute("""
             INSERT INTO funnel_payments (id, member_id, order_id, amount, currency, status, created_at)
             VALUES ($1, $2, $3, '3000.00', 'rub', 'pending', $4)
             """, [.string(UUID().uuidString), .string(id), .string("order-" + id), .millis(createdAt)])

@@ -1,0 +1,33 @@
+import Flows
+
+extension ZoomConnector: HealthReporting {
+    /// A Server-to-Server OAuth token can be had (the cached one counts), or a standing link is set.
+    public func health() async -> [HealthCheck] {
+        var checks: [HealthCheck] = []
+        if let api {
+            do {
+                _ = try await api.auth.accessToken()
+                checks.append(.ok("oauth", "Server-to-Server OAuth token obtained", russian: "Zoom на связи: ключ доступа получен."))
+            } catch let error as ConnectorError {
+                checks.append(.error("oauth", error.message, russian: error.code == "zoom-oauth"
+                    ? "Zoom не принимает данные приложения: проверьте ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET и что приложение активировано."
+                    : "Zoom не выдал ключ доступа (временная ошибка или нет связи): встречи пока не создать."))
+            } catch {
+                checks.append(.error("oauth", "cannot reach Zoom's token endpoint: \(error)",
+                                     russian: "Нет связи с Zoom: получить ключ доступа не удалось, встречи не создать."))
+            }
+            if settings.host == nil {
+                checks.append(.warning("host", "ZOOM_HOST is not set: create_meeting needs the host's e-mail or user id",
+                                       russian: "Не указан ведущий встреч (ZOOM_HOST): создать встречу не получится."))
+            }
+        }
+        if settings.meetingURL != nil {
+            checks.append(.ok("link", "standing meeting link configured (zoom.link)", russian: "Постоянная ссылка на встречу задана (zoom.link)."))
+        }
+        if checks.isEmpty {
+            checks.append(.warning("setup", "neither API credentials (\(settings.missingCredentials.joined(separator: ", "))) nor a standing link (ZOOM_MEETING_URL)",
+                                   russian: "Zoom не настроен: нет ни данных приложения Zoom, ни постоянной ссылки (ZOOM_MEETING_URL)."))
+        }
+        return checks
+    }
+}
