@@ -56,6 +56,7 @@ extension AdminDashboard {
             let conversion = previous.map { $0 > 0 ? String(format: "%.1f %%", Double(counts[i]) * 100 / Double($0)) : "—" } ?? ""
             return ["label": AdminText.labels[stage.0]!, "count": counts[i], "conversion": conversion]
         }
+        let schedules = try await scheduleContext()
         let surveyed = await health.value(waitingAtMost: .seconds(2))
         let health = surveyed ?? []
         let checks = Dictionary(health.map { ($0.name, $0.checks) }, uniquingKeysWith: { a, _ in a })
@@ -66,6 +67,7 @@ extension AdminDashboard {
             "periods": Self.periods.map { ["days": $0, "label": AdminText.labels["days_\($0)"]!, "current": $0 == days] },
             "charts": [chart("chart_registrations", registered), chart("chart_payments", paid), chart("chart_revenue", revenue)],
             "funnel": funnelContext,
+            "schedules": schedules, "has_schedules": !schedules.isEmpty,
             "connectors": connectorStates.map { state in
                 [
                     "name": state.name, "type": state.type, "state": AdminText.labels[state.running ? "running" : "not_running"]!,

@@ -82,6 +82,15 @@ enum AdminTemplates {
         <tr><th>{{t.stage}}</th><th class="num">{{t.count}}</th><th class="num">{{t.conversion}}</th></tr>
         {{#funnel}}<tr><td>{{label}}</td><td class="num">{{count}}</td><td class="num">{{conversion}}</td></tr>{{/funnel}}
         </table></div></section>
+        <section class="card" id="schedules"><h2>{{t.schedules}}</h2>
+        {{^has_schedules}}<p>{{t.no_schedules}}</p>{{/has_schedules}}
+        {{#has_schedules}}<div class="scroll"><table>
+        <tr><th>{{t.flow}}</th><th>{{t.last_run}}</th><th>{{t.next_run}}</th></tr>
+        {{#schedules}}<tr data-flow="{{flow}}"><td><a href="/admin/runs?flow={{flow}}">{{flow}}</a></td>
+        <td>{{#last}}<a href="/admin/runs/{{id}}">{{at}}</a> <span class="status status-{{status}}">{{label}}</span>{{/last}}{{^last}}{{t.never_ran}}{{/last}}</td>
+        <td>{{next}}</td></tr>{{/schedules}}
+        </table></div>{{/has_schedules}}
+        </section>
         <section class="card" id="health"><h2>{{t.health}}</h2>
         {{#health_pending}}<p>{{t.health_pending}}</p>{{/health_pending}}
         {{^health_pending}}{{^health_problems}}<p class="health-ok">{{t.health_all_ok}}</p>{{/health_problems}}{{/health_pending}}

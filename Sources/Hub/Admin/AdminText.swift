@@ -11,6 +11,8 @@ enum AdminText {
         "funnel": "Воронка", "stage": "Этап", "count": "Количество", "conversion": "Конверсия",
         "stage_registered": "Зарегистрировались", "stage_paid": "Оплатили", "stage_joined": "Вошли в группу",
         "stage_active": "Сейчас в группе",
+        "schedules": "Расписание (пост со ссылкой на сеанс и другие)", "no_schedules": "Сценариев по расписанию нет.",
+        "next_run": "Следующий", "never_ran": "ещё не запускался",
         "health": "Состояние", "connector": "Коннектор", "type": "Тип", "state": "Состояние",
         "running": "работает", "not_running": "не настроен (выключен)",
         "health_ok": "в порядке", "health_warning": "внимание", "health_error": "ошибка",

@@ -1,0 +1,36 @@
+import Flows
+import Foundation
+@testable import Hub
+import HummingbirdTesting
+import Testing
+
+/// The overview's schedule block: whether today's session post went out, and when the next one is due.
+@Suite struct AdminScheduleTests {
+    @Test func overviewShowsLastRunAndNextSlotOfEachScheduledFlow() async throws {
+        let daily = try SchedulerTests.flow("0 18 * * *", zone: "Europe/Moscow")
+        try await AdminHarness.with(flows: [daily]) { harness, client in
+            let browser = try await AdminBrowser.signIn(client)
+            let before = try await browser.get(client, "/admin").text
+            #expect(before.contains("data-flow=\"daily\""))
+            #expect(before.contains("ещё не запускался"))
+
+            let id = try #require(try await harness.store.storeEvent(source: "cron:daily", dedupKey: "slot-1", payload: [:],
+                                                                    runs: [NewRun(flow: "daily", flowVersion: daily.version)])?.first)
+            try await harness.store.database.execute("UPDATE hub_runs SET status = 'failed', error = 'zoom: token refused' WHERE id = $1", [.string(id)])
+            let after = try await browser.get(client, "/admin").text
+            let row = try #require(after.components(separatedBy: "data-flow=\"daily\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+            #expect(row.contains("/admin/runs/\(id)"))
+            #expect(row.contains(AdminText.status("failed")))
+            // The next slot: 18:00 Moscow time, shown in the dashboard's zone as dd.MM.yyyy HH:mm.
+            let next = try #require(daily.trigger.nextSlot(after: Date()))
+            #expect(row.contains(harness.dashboard.format.date(Int64(next.timeIntervalSince1970 * 1000))))
+        }
+    }
+}
+
+private extension Trigger {
+    func nextSlot(after date: Date) -> Date? {
+        guard case .cron(let schedule, let zone, _) = self else { return nil }
+        return schedule.next(after: date, in: zone)
+    }
+}
