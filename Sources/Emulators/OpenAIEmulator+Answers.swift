@@ -19,6 +19,7 @@ extension OpenAIEmulator {
     }
 
     static let escalationWords = ["оператор", "человек", "operator"]
+    static let refundWords = ["возврат", "refund"]
     static let escalationTool = "escalate_to_human"
 
     /// The rules in the type's documentation, in order.
@@ -28,6 +29,9 @@ extension OpenAIEmulator {
         let offersEscalation = tools.contains { $0["function"]?["name"]?.stringValue == escalationTool }
         if offersEscalation, escalationWords.contains(where: lowered.contains) {
             return Reply(content: nil, toolCall: (escalationTool, Value.object(["reason": "the client asked for a human"]).json))
+        }
+        if offersEscalation, refundWords.contains(where: lowered.contains) {
+            return Reply(content: nil, toolCall: (escalationTool, Value.object(["reason": "the client asks for a refund"]).json))
         }
         let system = messages.filter { ["system", "developer"].contains($0["role"]?.stringValue) }.map { text(of: $0) }.joined(separator: "\n")
         if let line = knowledgeLine(in: system, for: question) {

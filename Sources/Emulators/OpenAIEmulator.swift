@@ -11,7 +11,8 @@ import Synchronization
 /// How it answers (the last `user` message decides):
 /// 1. it contains "оператор", "человек" or "operator" (any case) and the request offers the
 ///    `escalate_to_human` tool → a tool call to it, `{"reason": "the client asked for a human"}`,
-///    `finish_reason: "tool_calls"`, `content: null`;
+///    `finish_reason: "tool_calls"`, `content: null`; "возврат" or "refund" (what the support
+///    prompt tells a model to hand over) → the same call with `{"reason": "the client asks for a refund"}`;
 /// 2. else, when the system prompt has a `<knowledge>` … `</knowledge>` block, the section of it
 ///    (split at `#` headings) that best matches the question's keywords (words of four or more
 ///    letters, compared by their first five, so `ссылку` finds `ссылка`; a heading match counts

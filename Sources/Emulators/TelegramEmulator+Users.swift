@@ -41,6 +41,25 @@ extension TelegramEmulator {
         }
     }
 
+    /// The user sends a file (a `document`, by file id) to the bot in private, for relay tests.
+    @discardableResult
+    public func userSendsDocument(fileID: String, fileName: String, caption: String? = nil, from user: EmulatedUser) async -> Int64 {
+        state.withLock { s in
+            s.users[user.id] = user
+            s.startedChats.insert(user.id)
+            let messageID = s.nextMessageID(in: user.id)
+            var message: [String: Value] = [
+                "message_id": .number(Double(messageID)), "from": user.json, "chat": user.privateChatJSON,
+                "date": .number(Double(Self.now())),
+                "document": ["file_id": .string(fileID), "file_unique_id": .string("BQAD\(fileID.utf8.count)"),
+                             "file_name": .string(fileName), "mime_type": "application/pdf", "file_size": 20_480],
+            ]
+            if let caption { message["caption"] = .string(caption) }
+            s.messages[MessageKey(chatID: user.id, messageID: messageID)] = StoredMessage(json: .object(message), fromBot: false, protected: false)
+            return enqueue("message", .object(message), in: &s)
+        }
+    }
+
     /// The user presses an inline button of a bot message. The message is looked up in `chatID`
     /// when given, else in the user's private chat, else in the chat where the bot last sent a
     /// message with that id and a button with this data (an operator pressing in the operators' chat).

@@ -21,16 +21,19 @@ public struct DatabaseConnector: Connector {
         actions: [
             upsertMemberSpec, markPaidSpec, findMemberSpec, bindTelegramSpec, recordInviteSpec,
             checkJoinSpec, markJoinedSpec, markLeftSpec, querySpec, execSpec,
+            supportThreadSpec, supportLogSpec, setSupportModeSpec, supportClientForSpec,
         ]
     )
 
     /// The `funnel_*` tables, applied by the hub under the component name "database".
-    public static var migrations: [SchemaMigration] { [FunnelSchema.initial] }
+    public static var migrations: [SchemaMigration] { [FunnelSchema.initial, FunnelSchema.support] }
 
     let database: any SQLDatabase
     /// The admin's named queries, by name.
     let queries: [String: String]
     let orderPrefix: String
+    /// The hub's public base URL, for links to the dashboard.
+    let publicURL: String
     let logger: Logger
 
     /// Builds the instance; throws when the hub has no database or a named query is not SQL text.
@@ -48,6 +51,7 @@ public struct DatabaseConnector: Connector {
         self.database = database
         self.queries = queries
         self.orderPrefix = config.get(Key.orderPrefix) ?? OrderNumber.defaultPrefix
+        self.publicURL = services.publicURL
         self.logger = services.logger
     }
 
@@ -65,6 +69,10 @@ public struct DatabaseConnector: Connector {
         case Self.markLeftSpec.name: return try await markLeft(inputs)
         case Self.querySpec.name: return try await runQuery(inputs)
         case Self.execSpec.name: return try await runExec(inputs)
+        case Self.supportThreadSpec.name: return try await supportThread(inputs)
+        case Self.supportLogSpec.name: return try await supportLog(call)
+        case Self.setSupportModeSpec.name: return try await setSupportMode(call)
+        case Self.supportClientForSpec.name: return try await supportClientFor(inputs)
         default:
             throw ConnectorError.permanent("unknown-action", "the database connector has no action '\(call.action)'")
         }

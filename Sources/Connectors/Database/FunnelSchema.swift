@@ -83,3 +83,19 @@ enum FunnelSchema {
         ]
     }
 }
+
+extension FunnelSchema {
+    /// Support hand-over: who switched a thread's mode (so a retried switch reports the same
+    /// outcome), why, and the header line relayed before each client message (operators reply to
+    /// either). Version 1 shipped with the support tables, so these are additions, not edits.
+    static let support = SchemaMigration(version: 2, name: "funnel-support") { _ in
+        [
+            "ALTER TABLE funnel_support_threads ADD COLUMN mode_changed_by TEXT",
+            "ALTER TABLE funnel_support_threads ADD COLUMN mode_changed_at BIGINT",
+            "ALTER TABLE funnel_support_threads ADD COLUMN reason TEXT",
+            "ALTER TABLE funnel_support_messages ADD COLUMN header_message_id BIGINT",
+            "ALTER TABLE funnel_support_messages ADD COLUMN media_type TEXT",
+            "CREATE INDEX funnel_support_messages_header ON funnel_support_messages (header_message_id)",
+        ]
+    }
+}

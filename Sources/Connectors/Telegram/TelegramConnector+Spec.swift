@@ -134,6 +134,7 @@ extension TelegramConnector {
             fields: [
                 .output("text", .string, "the reply's text (or caption)"),
                 .output("reply_to_message_id", .integer, "the operators' chat message replied to (relay_to_operators' operators_message_id)"),
+                .output("chat_id", .integer, "the operators' chat (copy the reply to the client from here)"),
                 userFields("the operator"),
                 .output("message_id", .integer, "the reply's id in the operators' chat"),
             ] + mediaFields,

@@ -51,6 +51,7 @@ struct TelegramUpdate: Sendable {
             return ("operator_reply", [
                 "text": .string(message["text"]?.stringValue ?? message["caption"]?.stringValue ?? ""),
                 "reply_to_message_id": replyTo,
+                "chat_id": message["chat"]?["id"] ?? .null,
                 "from": user(message["from"]),
                 "message_id": message["message_id"] ?? .null,
                 "has_media": .bool(media != nil),
