@@ -6,7 +6,7 @@ import Testing
 
 /// The newcomer's walk through the sandbox, over HTTP only: the same emulators `hub serve`
 /// starts without credentials, the repository's flows, and the pages a person would click —
-/// the site, the emulated payment page, the emulated Telegram app, the dashboard.
+/// the site, the emulated payment page, the emulated Telegram app (bot, group, operators), the dashboard.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct SandboxJourneyTests {
     @Test func registerPayJoinSeeThePostAndTheDashboard() async throws {
         let setup = try await SandboxHub.start()
@@ -56,7 +56,26 @@ import Testing
         #expect(group.contains("защищено от копирования"))
         #expect(sandbox.zoom.meetingsCreated.count == 1)
 
-        // 5. The dashboard shows the member as joined.
+        // 5. Support: the bot answers; asked for a person, it hands over; the operator's reply comes back.
+        _ = try await person.post(chat + "/chat/send", [("text", "Сколько стоит участие?")])
+        _ = try await Self.eventually { try await person.get(chat + "/chat?fragment=1").body.contains("Позвать оператора") ? true : nil }
+        _ = try await person.post(chat + "/chat/send", [("text", "Позовите оператора, пожалуйста")])
+        _ = try await Self.eventually { try await person.get(chat + "/chat?fragment=1").body.contains("Вернуться к боту") ? true : nil }
+        let operators = try await Self.eventually { () -> String? in
+            let page = try await person.get(chat + "/operators?fragment=1").body
+            return page.contains("Позовите оператора, пожалуйста") ? page : nil
+        }
+        #expect(operators.contains("Анна Смирнова"))
+        // The operator answers the copied message (the last one in the chat), as Telegram's Reply does.
+        let replyLink = try #require(operators.components(separatedBy: "href=\"/operators?reply=").last?.prefix { $0.isNumber })
+        #expect(try await person.get(chat + "/operators?reply=\(replyLink)").body.contains("name=\"reply_to\" value=\"\(replyLink)\""))
+        let replied = try await person.post(chat + "/operators/reply", [("reply_to", String(replyLink)), ("text", "Здравствуйте! Участие стоит 3000 ₽.")])
+        #expect(replied.location == "/operators")
+        _ = try await Self.eventually {
+            try await person.get(chat + "/chat?fragment=1").body.contains("Здравствуйте! Участие стоит 3000 ₽.") ? true : nil
+        }
+
+        // 6. The dashboard shows the member as joined.
         let admin = PageClient()
         let login = try await admin.post(hubURL + "/admin/login", [("login", "admin"), ("password", SandboxHub.adminPassword)])
         #expect(login.status == 303)
@@ -67,6 +86,11 @@ import Testing
         let member = try #require(try await store.database.query("SELECT status, telegram_id FROM funnel_members").first)
         #expect(member["status"] == "joined")
         #expect(member["telegram_id"] == .number(Double(userID)))
+        let thread = try await store.database.query("SELECT direction FROM funnel_support_messages WHERE telegram_id = $1 ORDER BY created_at, id",
+                                                    [.number(Double(userID))]).map { $0["direction"]?.text ?? "" }
+        #expect(thread.filter { $0 == "in" }.count == 2)
+        #expect(thread.contains("operator"))
+        #expect(sandbox.telegram.messages(to: userID).contains { $0.text == "Здравствуйте! Участие стоит 3000 ₽." })
         #expect(try await store.runs(status: "failed").isEmpty)
         await store.close()
         #expect(try await setup.stop() == 0)
