@@ -121,6 +121,18 @@ import Testing
         }
     }
 
+    @Test func paidBroadcastIsAskedForOnEverySendOnlyWhenConfigured() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start", from: H.ada)
+        _ = try await h.connector().perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "обычная"]))
+        _ = try await h.connector(settings: ["paid_broadcast": true]).perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "платная"]))
+        let sends = h.emulator.calls(of: "sendMessage").map { ($0.params["text"]?.stringValue ?? "", $0.params["allow_paid_broadcast"]) }
+        #expect(sends.map(\.0) == ["обычная", "платная"])
+        #expect(sends[0].1 == nil)
+        #expect(sends[1].1 == true)
+    }
+
     @Test func sendMessageWithButtonsAndItsRepeat() async throws {
         let h = try await H.start()
         defer { Task { await h.stop() } }

@@ -217,6 +217,19 @@ import Testing
         #expect(slots.filter { $0 - now < .seconds(1) }.count <= 60)
     }
 
+    @Test func paidBroadcastLiftsTheOverallPaceToAThousandASecond() async {
+        let limiter = TelegramRateLimiter(clock: ContinuousClock(), overall: TelegramRateLimiter<ContinuousClock>.paidBroadcast)
+        let now = ContinuousClock.now
+        var slots: [ContinuousClock.Instant] = []
+        for chat in 1...1_100 { slots.append(await limiter.reserve(chat: Int64(chat), now: now)) }
+        #expect(slots.prefix(100).allSatisfy { $0 == now })
+        #expect(slots[100] > now)
+        #expect(slots.filter { $0 - now < .seconds(1) }.count <= 1_100)
+        #expect(slots.last! - now == .milliseconds(1_000))
+        // A private chat still gets one message a second.
+        #expect(await limiter.reserve(chat: 1, now: now) - now >= .seconds(1))
+    }
+
     @Test func acquireSuspendsUntilTheSlot() async throws {
         let limiter = TelegramRateLimiter(clock: ContinuousClock(), privateChat: .init(spacing: .milliseconds(150), burst: 1))
         let start = ContinuousClock.now

@@ -21,8 +21,13 @@ final class TelegramAPI: Sendable {
         "sendMessage", "copyMessage", "forwardMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendVoice", "sendAnimation",
     ]
 
-    init(http: any HTTPClient, apiURL: String, token: String, limiter: TelegramRateLimiter<ContinuousClock>, logger: Logger) {
+    /// Sends carry `allow_paid_broadcast`, so Telegram lifts its 30-a-second limit (for a fee).
+    let paidBroadcast: Bool
+
+    init(http: any HTTPClient, apiURL: String, token: String, limiter: TelegramRateLimiter<ContinuousClock>, paidBroadcast: Bool = false,
+         logger: Logger) {
         self.http = http
+        self.paidBroadcast = paidBroadcast
         self.apiURL = apiURL
         self.token = token
         self.limiter = limiter
@@ -53,8 +58,10 @@ final class TelegramAPI: Sendable {
 
     /// One HTTP round trip, after waiting for the send slot.
     private func exchange(_ method: String, _ parameters: [String: Value], timeout: Duration) async throws -> TelegramEnvelope {
+        var parameters = parameters
         if Self.sendMethods.contains(method), let chat = parameters["chat_id"]?.telegramID {
             try await limiter.acquire(chat: chat)
+            if paidBroadcast { parameters["allow_paid_broadcast"] = true }
         }
         let request = HTTPClientRequest(method: "POST", url: "\(apiURL)/bot\(token)/\(method)",
                                         headers: ["content-type": "application/json", "accept": "application/json"],

@@ -17,6 +17,9 @@ extension TelegramConnector {
             .optional(Key.webhookSecret, .string, "the webhook's secret token; default: derived from the bot token", secret: true,
                       environment: "TELEGRAM_WEBHOOK_SECRET"),
             .optional(Key.inviteTTL, .integer, "how long an invite link stays valid, in seconds", default: 86_400),
+            .optional(Key.paidBroadcast, .boolean, "send with allow_paid_broadcast: up to 1,000 messages a second instead of about 30, "
+                      + "for a fee in Telegram Stars per message (the bot needs the Stars balance)", default: false,
+                      environment: "TELEGRAM_PAID_BROADCAST"),
         ],
         actions: [
             sendMessageSpec, sendInviteSpec, createInviteSpec, revokeInviteSpec, approveJoinSpec, declineJoinSpec, removeMemberSpec,

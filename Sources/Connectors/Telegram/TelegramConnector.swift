@@ -22,6 +22,7 @@ public struct TelegramConnector: Connector {
         static let webhookPath = "webhook_path"
         static let webhookSecret = "webhook_secret"
         static let inviteTTL = "invite_ttl"
+        static let paidBroadcast = "paid_broadcast"
     }
 
     let settings: TelegramSettings
@@ -38,8 +39,10 @@ public struct TelegramConnector: Connector {
         let settings = try TelegramSettings(config: config, publicURL: services.publicURL)
         self.settings = settings
         self.services = services
+        let overall = settings.paidBroadcast ? TelegramRateLimiter<ContinuousClock>.paidBroadcast : TelegramRateLimiter<ContinuousClock>.overall
         api = TelegramAPI(http: services.http, apiURL: settings.apiURL, token: settings.token,
-                          limiter: TelegramRateLimiter(clock: ContinuousClock()), logger: services.logger)
+                          limiter: TelegramRateLimiter(clock: ContinuousClock(), overall: overall),
+                          paidBroadcast: settings.paidBroadcast, logger: services.logger)
         effects = TelegramEffects(database: services.database)
         ownerID = UUID().uuidString.lowercased()
     }

@@ -12,6 +12,8 @@ actor TelegramRateLimiter<C: Clock> where C.Duration == Duration {
     }
 
     static var overall: Limit { Limit(spacing: .milliseconds(34), burst: 30) }
+    /// With `allow_paid_broadcast` (paid in Telegram Stars per message) Telegram takes up to 1,000 a second.
+    static var paidBroadcast: Limit { Limit(spacing: .milliseconds(1), burst: 100) }
     static var privateChat: Limit { Limit(spacing: .seconds(1), burst: 1) }
     /// 20 a minute on average, with a small burst so a post and its pin go out together.
     static var group: Limit { Limit(spacing: .seconds(3), burst: 3) }

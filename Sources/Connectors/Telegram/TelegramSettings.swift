@@ -22,6 +22,8 @@ struct TelegramSettings: Sendable {
     /// The hub's public URL (no trailing slash), for setWebhook.
     let publicURL: String
     let inviteTTL: Int
+    /// Up to 1,000 messages a second instead of 30, paid per message in Telegram Stars.
+    let paidBroadcast: Bool
 
     init(config: ConnectorConfig, publicURL: String) throws {
         typealias Key = TelegramConnector.Key
@@ -75,6 +77,7 @@ struct TelegramSettings: Sendable {
             webhookSecret = Self.derivedSecret(token: token)
         }
 
+        paidBroadcast = config.get(Key.paidBroadcast, as: Bool.self) ?? false
         let ttl = config.get(Key.inviteTTL, as: Int.self) ?? 86_400
         guard ttl >= 60 else {
             throw ConnectorError.permanent("bad-config", "'\(Key.inviteTTL)' must be at least 60 seconds, found \(ttl)")
