@@ -93,15 +93,15 @@ struct TelegramEmulatorTests {
             let idle = try await api.call("getUpdates", ["timeout": 1])
             let waited = clock.now - started
             #expect(idle.body["result"] == [])
-            #expect(waited >= .milliseconds(900) && waited < .seconds(3))
+            #expect(waited >= .milliseconds(900))
 
-            // A message during the poll ends it promptly.
+            // A message during the poll ends it long before its 60 s (bounds generous for a loaded machine).
             let pollStart = clock.now
-            async let poll = api.call("getUpdates", ["timeout": 5])
+            async let poll = api.call("getUpdates", ["timeout": 60])
             try await Task.sleep(for: .milliseconds(300))
             let updateID = await telegram.userSends("/start ord_Zm9vYmFy", from: Self.ada)
             let answered = try await poll
-            #expect(clock.now - pollStart < .seconds(3))
+            #expect(clock.now - pollStart < .seconds(30))
             let updates = try #require(answered.body["result"]?.arrayValue)
             #expect(updates.count == 1)
             #expect(updates.first?["update_id"] == .number(Double(updateID)))
@@ -124,7 +124,7 @@ struct TelegramEmulatorTests {
         try await withBot { _, api in
             let clock = ContinuousClock()
             let started = clock.now
-            async let first = api.call("getUpdates", ["timeout": 5])
+            async let first = api.call("getUpdates", ["timeout": 60])
             try await Task.sleep(for: .milliseconds(300))
             async let second = api.call("getUpdates", ["timeout": 1])
             let (older, newer) = try await (first, second)
@@ -133,7 +133,7 @@ struct TelegramEmulatorTests {
             #expect(older.body["description"] == "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
             #expect(newer.status == 200)
             #expect(newer.body["result"] == [])
-            #expect(clock.now - started < .seconds(4))
+            #expect(clock.now - started < .seconds(30), "the first poll ended by the second, not by its 60 s")
 
             // Setting a webhook ends a running long poll too.
             async let third = api.call("getUpdates", ["timeout": 5])
@@ -282,12 +282,17 @@ struct TelegramEmulatorTests {
             #expect(retried.status == 200)
             #expect(telegram.sentMessages.count == 1)
 
-            // Flood control on demand: a second message to the same chat within a second.
+            // Flood control on demand: more than one message to the chat within a second. Sent back
+            // to back until one lands within the same second (a loaded machine may be slow).
             telegram.setRateLimit(perChatPerSecond: 1)
-            let flooded = try await api.call("sendMessage", params)
-            #expect(flooded.status == 429)
-            #expect(flooded.body["parameters"]?["retry_after"] == 1)
-            #expect(telegram.calls.map(\.status) == [429, 200, 429])
+            var flooded: BotAPI.Answer?
+            for _ in 0..<10 where flooded == nil {
+                let answer = try await api.call("sendMessage", params)
+                if answer.status == 429 { flooded = answer }
+            }
+            #expect(flooded?.body["parameters"]?["retry_after"] == 1)
+            #expect(flooded?.body["description"] == "Too Many Requests: retry after 1")
+            #expect(Array(telegram.calls.map(\.status).prefix(2)) == [429, 200])
         }
     }
 
