@@ -65,6 +65,8 @@ let package = Package(
         ]),
         .executableTarget(name: "HubCommand", dependencies: [
             "Hub", "Flows", "Emulators",
+            "ProdamusConnector",  // hub bench signs webhooks with the connector's own code
+            .product(name: "Hummingbird", package: "hummingbird"),  // hub bench's bare route
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

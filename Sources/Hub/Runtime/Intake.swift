@@ -10,6 +10,7 @@ public final class Intake: EventSink {
     let flows: FlowRegistry
     let wakeUp: WakeUp
     let logger: Logger
+    private let batcher: EventBatcher
     private let accepted = Counter(label: "hub_events_total", dimensions: [("outcome", "accepted")])
     private let duplicates = Counter(label: "hub_events_total", dimensions: [("outcome", "duplicate")])
 
@@ -18,6 +19,7 @@ public final class Intake: EventSink {
         self.flows = flows
         self.wakeUp = wakeUp
         self.logger = logger
+        batcher = EventBatcher(store: store)
     }
 
     public func emit(_ event: IncomingEvent) async throws -> EmitOutcome {
@@ -36,6 +38,8 @@ public final class Intake: EventSink {
             return .noRun
         }
         let deadline = ContinuousClock.now + timeout
+        // Short runs (a form's redirect) finish within a few milliseconds: look early, then back off.
+        var pause = Duration.milliseconds(1)
         while ContinuousClock.now < deadline {
             if let found = try await store.run(id: id) {
                 switch found.run.status {
@@ -48,7 +52,8 @@ public final class Intake: EventSink {
                 default: break
                 }
             }
-            try await Task.sleep(for: .milliseconds(15))
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(15))
         }
         return .pending
     }
@@ -60,12 +65,12 @@ public final class Intake: EventSink {
             guard let condition = flow.condition else { return true }
             return (try? condition.evaluate(in: scope).isTruthy) ?? false
         }.map { NewRun(flow: $0.name, flowVersion: $0.version) }
-        guard let ids = try await store.storeEvent(source: key, dedupKey: dedupKey, payload: payload, runs: runs) else {
+        guard let ids = try await batcher.store(EventBatcher.Item(source: key, dedupKey: dedupKey, payload: payload, runs: runs)) else {
             duplicates.increment()
             return nil
         }
         accepted.increment()
-        for flow in runs { Counter(label: "hub_runs_started_total", dimensions: [("flow", flow.flow)]).increment() }
+        for flow in runs { MetricsCache.counter("hub_runs_started_total", [("flow", flow.flow)]).increment() }
         if !ids.isEmpty { wakeUp.signal() }
         return ids
     }

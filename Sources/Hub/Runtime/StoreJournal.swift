@@ -28,7 +28,7 @@ final class StoreJournal: RunJournal {
 
     func stepFailed(runID: String, step: Step, index: Int, attempt: Int, error: ConnectorError) async throws {
         time(step)
-        Counter(label: "hub_step_failures_total", dimensions: [("flow", flow), ("step", step.id), ("code", error.code)]).increment()
+        MetricsCache.counter("hub_step_failures_total", [("flow", flow), ("step", step.id), ("code", error.code)]).increment()
         try await store.recordStepFailure(runID: runID, owner: owner, lease: lease, stepID: step.id, index: index, error: error.description)
     }
 
@@ -38,6 +38,6 @@ final class StoreJournal: RunJournal {
             defer { previous = now }
             return previous.duration(to: now)
         }
-        Metrics.Timer(label: "hub_step_duration_seconds", dimensions: [("flow", flow), ("step", step.id)]).record(duration: elapsed)
+        MetricsCache.timer("hub_step_duration_seconds", [("flow", flow), ("step", step.id)]).record(duration: elapsed)
     }
 }

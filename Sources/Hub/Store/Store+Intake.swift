@@ -17,23 +17,44 @@ extension Store {
     /// Stores an event and its runs in one transaction. Returns the run ids, or `nil` when the
     /// event was seen before (same source and dedup key): then nothing is written.
     public func storeEvent(source: String, dedupKey: String, payload: Value, runs: [NewRun]) async throws -> [String]? {
-        let eventID = Store.newID()
+        try await storeEvents([EventBatcher.Item(source: source, dedupKey: dedupKey, payload: payload, runs: runs)])[0].get()
+    }
+
+    /// Stores several events, each with its runs, in one transaction (group commit); one result
+    /// per event, in order. When that transaction fails, each event is tried in a transaction of
+    /// its own, so one bad event cannot fail the others.
+    func storeEvents(_ items: [EventBatcher.Item]) async -> [Result<[String]?, any Error>] {
         let now = Store.now()
-        let payloadJSON = payload.json
-        return try await database.transaction { db in
+        let rows = items.map { item in
+            (item, eventID: Store.newID(), payloadJSON: item.payload.json, runIDs: item.runs.map { _ in Store.newID() })
+        }
+        @Sendable func insert(_ db: any SQLConnection, _ row: (EventBatcher.Item, eventID: String, payloadJSON: String, runIDs: [String])) throws -> [String]? {
+            let (item, eventID, payloadJSON, runIDs) = row
             let inserted = try db.query(
                 "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id",
-                [.string(eventID), .string(source), .string(dedupKey), .string(payloadJSON), .millis(now)])
+                [.string(eventID), .string(item.source), .string(item.dedupKey), .string(payloadJSON), .millis(now)])
             guard !inserted.isEmpty else { return nil }
-            var ids: [String] = []
-            for run in runs {
-                let id = Store.newID()
+            for (run, id) in zip(item.runs, runIDs) {
                 try db.execute(
                     "INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
                     [.string(id), .string(run.flow), .string(run.flowVersion), .string(eventID), .millis(run.notBefore ?? now), .millis(now)])
-                ids.append(id)
             }
-            return ids
+            return runIDs
+        }
+        do {
+            let stored = try await database.transaction { db in try rows.map { try insert(db, $0) } }
+            return stored.map { .success($0) }
+        } catch {
+            guard rows.count > 1 else { return [.failure(error)] }
+            var results: [Result<[String]?, any Error>] = []
+            for row in rows {
+                do {
+                    results.append(.success(try await database.transaction { db in try insert(db, row) }))
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            return results
         }
     }
 }

@@ -1,0 +1,157 @@
+import Emulators
+import Flows
+import Foundation
+import Hub
+import Synchronization
+
+/// Paid webhook → invite in the Telegram emulator, with the repository's `flows/payment.yaml`:
+/// members registered and known to the bot are seeded first, then their payments arrive.
+struct EndToEndBench {
+    var payments: Int
+    var connections: Int
+    /// Payments per second sent at a steady pace; nil sends them all at once over `connections`.
+    var rate: Double? = nil
+    static let groupID: Int64 = -1001000000777
+    static let token = "700000:BENCH-token"
+
+    struct Figures {
+        var delivered: Int
+        var seconds: Double
+        var latencies: [Double]
+        var failures: String
+        var perSecond: Double { seconds > 0 ? Double(delivered) / seconds : 0 }
+    }
+
+    func run(paymentFlow: String, extraEnvironment: [String: String]) async throws -> Figures {
+        let telegram = TelegramEmulator(token: Self.token, botUsername: "session_hub_bench_bot")
+        telegram.addGroup(id: Self.groupID, title: "Bench", hasProtectedContent: true)
+        let server = try await EmulatorServer.start(telegram.router(), name: "telegram")
+        do {
+            let figures = try await run(paymentFlow: paymentFlow, extraEnvironment: extraEnvironment, telegram: telegram, server: server)
+            await telegram.shutdown()
+            await server.stop()
+            return figures
+        } catch {
+            await telegram.shutdown()
+            await server.stop()
+            throw error
+        }
+    }
+
+    private func run(paymentFlow: String, extraEnvironment: [String: String], telegram: TelegramEmulator, server: EmulatorServer) async throws -> Figures {
+        let folder = try BenchHub(["payment.yaml": paymentFlow])
+        defer { folder.remove() }
+        let userBase: Int64 = 880_000_000
+        // The bot knows every payer (each pressed Start) before the hub starts: no updates in the window.
+        for index in 0..<payments {
+            await telegram.userSends("/start", from: EmulatedUser(id: userBase + Int64(index), firstName: "Bench\(index)", username: nil))
+        }
+        try await MemberSeeder.seed(folder.sqliteURL, count: payments, telegramBase: userBase, orderPrefix: "e2e-")
+        let (process, port) = try folder.serve(database: folder.sqliteURL, extra: [
+            "TELEGRAM_BOT_TOKEN": Self.token, "TELEGRAM_API_URL": server.baseURL, "TELEGRAM_GROUP_ID": String(Self.groupID),
+            // Without paid broadcast the connector holds the bot to Telegram's ~30 messages a second,
+            // and the figure would measure that limit instead of the hub.
+            "TELEGRAM_PAID_BROADCAST": "true",
+        ].merging(extraEnvironment) { _, new in new })
+        defer { process.stop() }
+        // The hub takes the queued /start updates (no flow handles them here) before the clock starts.
+        for _ in 0..<500 where telegram.pendingUpdateCount > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(300))
+
+        let requests = ProdamusWebhooks.requests(count: payments, tag: "e2e") { "e2e-\($0)" }
+        let stamps = SendStamps(count: payments)
+        let feed = RequestFeed(requests: requests, onHandOut: { stamps.mark($0) })
+        let start = LoadGenerator.Clock.nanos()
+        let sender = Thread { [connections, rate] in
+            guard let rate else {
+                _ = LoadGenerator(port: port, connections: connections, threads: 1).run(feed: feed, warmUp: 0, duration: 120)
+                return
+            }
+            // Open loop: each payment at its moment, whatever the answers before it took.
+            for index in 0..<requests.count {
+                let due = start + UInt64(Double(index) / rate * 1e9)
+                let now = LoadGenerator.Clock.nanos()
+                if due > now { usleep(UInt32((due - now) / 1000)) }
+                guard let request = feed.next() else { return }
+                _ = try? SimpleHTTP.send(port: port, request)
+            }
+        }
+        sender.start()
+        var seen = 0
+        var latencies: [Double] = []
+        var last = start
+        let deadline = start + 120_000_000_000
+        while seen < payments && LoadGenerator.Clock.nanos() < deadline {
+            let messages = telegram.sentMessages
+            if messages.count > seen {
+                let now = LoadGenerator.Clock.nanos()
+                for message in messages[seen...] where message.chatID >= userBase {
+                    let index = Int(message.chatID - userBase)
+                    if index < payments, let sent = stamps.at(index) { latencies.append(Double(now - sent) / 1e6) }
+                }
+                seen = messages.count
+                last = now
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let store = try Store.open(folder.sqliteURL, poolSize: 1)
+        let failed = try await store.database.query("SELECT COUNT(*) AS n FROM hub_runs WHERE status = 'failed'").first?["n"]?.intValue ?? 0
+        await store.close()
+        return Figures(delivered: latencies.count, seconds: Double(last - start) / 1e9, latencies: latencies,
+                       failures: failed > 0 ? "\(failed) runs failed" : "")
+    }
+}
+
+/// When each request left, by its index in the feed.
+final class SendStamps: Sendable {
+    private let stamps: Mutex<[UInt64]>
+    init(count: Int) { stamps = Mutex([UInt64](repeating: 0, count: count)) }
+    func mark(_ index: Int) {
+        let now = LoadGenerator.Clock.nanos()
+        stamps.withLock { if index < $0.count { $0[index] = now } }
+    }
+    func at(_ index: Int) -> UInt64? { stamps.withLock { $0[index] == 0 ? nil : $0[index] } }
+}
+
+/// Members as the funnel writes them (registered, with a pending payment of 3000.00).
+enum MemberSeeder {
+    /// Migrates `url`, then inserts `count` members in batches; with `telegramBase`, member i
+    /// has Telegram id `telegramBase + i` and order `orderPrefix + i`.
+    static func seed(_ url: String, count: Int, telegramBase: Int64? = nil, orderPrefix: String = "order-", paidEvery: Int = 0) async throws {
+        let store = try Store.open(url, poolSize: 1)
+        do {
+            try await store.migrate()
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let cities = ["Москва", "Казань", "Пермь", "Самара", "Тверь"]
+            let names = ["Анна", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна", "Иван", "Ксения", "Лев"]
+            let surnames = ["Иванова", "Петров", "Сидорова", "Кузнецов", "Смирнова", "Попов", "Орлова", "Волков"]
+            for batchStart in stride(from: 0, to: count, by: 10_000) {
+                let range = batchStart..<min(count, batchStart + 10_000)
+                try await store.database.transaction { db in
+                    for i in range {
+                        let id = "m-\(orderPrefix)\(i)"
+                        let created = now - Int64(count - i) * 60_000
+                        let paid = paidEvery > 0 && i % paidEvery == 0
+                        try db.execute("""
+                            INSERT INTO funnel_members (id, full_name, phone, city, email, telegram_id, telegram_username, status, token, created_at, updated_at, paid_at)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                            """, [.string(id), .string("\(names[i % names.count]) \(surnames[(i / 10) % surnames.count]) \(i)"),
+                                  .string("+7999\(String(format: "%07d", i))"), .string(cities[i % cities.count]),
+                                  .string("client\(i)@example.ru"), telegramBase.map { .number(Double($0 + Int64(i))) } ?? .null,
+                                  .string("user\(i)"), .string(paid ? "paid" : "registered"), .string("\(orderPrefix)token-\(i)"),
+                                  .number(Double(created)), paid ? .number(Double(created + 30_000)) : .null])
+                        try db.execute("""
+                            INSERT INTO funnel_payments (id, member_id, order_id, amount, currency, status, created_at, paid_at)
+                            VALUES ($1, $2, $3, '3000.00', 'rub', $4, $5, $6)
+                            """, [.string("p-\(orderPrefix)\(i)"), .string(id), .string("\(orderPrefix)\(i)"), .string(paid ? "paid" : "pending"),
+                                  .number(Double(created)), paid ? .number(Double(created + 30_000)) : .null])
+                    }
+                }
+            }
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}

@@ -1,0 +1,54 @@
+import Flows
+import Foundation
+@testable import Hub
+import Testing
+
+/// Group commit of intake: concurrent events share transactions, yet each is stored once and
+/// each caller learns its own outcome.
+@Suite struct EventBatcherTests {
+    @Test("concurrent events: each stored once with its run, duplicates told apart", arguments: TestDatabases.available)
+    func concurrentEvents(kind: TestDatabaseKind) async throws {
+        try await StoreRunTests.withStore(kind) { store in
+            let batcher = EventBatcher(store: store, limit: 16)
+            // 150 keys, each sent twice at once: 300 callers racing into shared transactions.
+            let outcomes = try await withThrowingTaskGroup(of: (String, [String]?).self) { group in
+                for i in 0..<300 {
+                    group.addTask {
+                        let key = "order-\(i % 150)"
+                        let ids = try await batcher.store(.init(source: "prodamus.paid", dedupKey: key, payload: ["n": .number(Double(i))],
+                                                                runs: [NewRun(flow: "f", flowVersion: "v1")]))
+                        return (key, ids)
+                    }
+                }
+                var all: [(String, [String]?)] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
+            }
+            let stored = outcomes.filter { $0.1 != nil }
+            #expect(stored.count == 150)
+            #expect(Set(stored.map(\.0)).count == 150)
+            #expect(stored.allSatisfy { $0.1?.count == 1 })
+            let events = try await store.database.query("SELECT COUNT(*) AS n FROM hub_events").first?["n"]?.intValue
+            #expect(events == 150)
+            #expect(try await store.runCounts() == ["queued": 150])
+        }
+    }
+
+    @Test("a batch whose transaction fails stores the good events one by one", arguments: TestDatabases.available)
+    func failingEventDoesNotSinkTheBatch(kind: TestDatabaseKind) async throws {
+        try await StoreRunTests.withStore(kind) { store in
+            // A time past BIGINT's range is refused by Postgres; SQLite stores it as a real. Either way the others must be stored.
+            let results = await store.storeEvents([
+                .init(source: "x", dedupKey: "a", payload: ["ok": true], runs: [NewRun(flow: "f", flowVersion: "v")]),
+                .init(source: "x", dedupKey: "b", payload: ["ok": true], runs: [NewRun(flow: "f", flowVersion: "v", notBefore: .max)]),
+                .init(source: "x", dedupKey: "c", payload: ["ok": true], runs: []),
+            ])
+            #expect(results.count == 3)
+            #expect((try? results[0].get())??.count == 1)
+            #expect((try? results[2].get()) ?? nil == [])
+            let keys = try await store.database.query("SELECT dedup_key FROM hub_events ORDER BY dedup_key").compactMap { $0["dedup_key"]?.stringValue }
+            #expect(keys.contains("a") && keys.contains("c"))
+            if kind == .postgres { #expect(throws: (any Error).self) { try results[1].get() } }
+        }
+    }
+}
