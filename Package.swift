@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "ZoomConnectorTests", dependencies: ["ZoomConnector", "Flows", "Hub", "Emulators"]),
         .testTarget(name: "OpenAIConnectorTests", dependencies: ["OpenAIConnector", "Flows", "Hub", "Emulators"]),
         .testTarget(name: "HubTests", dependencies: [
-            "Hub", "Flows", "Emulators", "HubCommand",
+            "Hub", "Flows", "Emulators", "HubCommand", "ProdamusConnector",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

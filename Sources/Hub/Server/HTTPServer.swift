@@ -42,7 +42,20 @@ struct HTTPServer {
         router.post("**") { request, context -> Response in
             try await httpTrigger(request, context: context)
         }
+        // The router does not fall back from a matched literal segment to the catch-all above, so
+        // `/hooks/prodamus` would hide an `http: /hooks/orders` flow: each such folder gets its own.
+        for folder in Set(connectorRoutes.flatMap { HTTPServer.folders(of: $0.path) }) {
+            router.post(RouterPath(folder + "/**")) { request, context -> Response in
+                try await httpTrigger(request, context: context)
+            }
+        }
         return router
+    }
+
+    /// The folders above a route: `/a/b/c` → `/a`, `/a/b`.
+    static func folders(of path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        return parts.indices.dropLast().map { "/" + parts[...$0].joined(separator: "/") }
     }
 
     private func webhookRequest(_ request: Request, context: BasicRequestContext) async throws -> WebhookRequest {
