@@ -44,12 +44,25 @@ struct TelegramEffects: Sendable {
     }
 
     /// Records (or completes) the result of a call.
+    ///
+    /// Called right after Telegram accepted a message: if this write failed, a retry of the step
+    /// would send the message again (Telegram has no idempotency key). So a database that is
+    /// briefly unavailable or busy is waited for (about 30 s in all) before the step gives up.
     func remember(_ key: String, action: String, _ result: [String: Value]) async throws {
         guard let database else { return }
-        try await database.execute("""
-            INSERT INTO telegram_effects (key, action, result, created_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (key) DO UPDATE SET result = $3
-            """, [.string(key), .string(action), .string(Value.object(result).json), .number(Double(Self.now()))])
+        var pause = Duration.milliseconds(100)
+        for attempt in 1...12 {
+            do {
+                try await database.execute("""
+                    INSERT INTO telegram_effects (key, action, result, created_at) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (key) DO UPDATE SET result = $3
+                    """, [.string(key), .string(action), .string(Value.object(result).json), .number(Double(Self.now()))])
+                return
+            } catch let error as SQLError where (error.kind == .unavailable || error.kind == .busy) && attempt < 12 {
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
     }
 
     /// Runs a single-step effect once per key: a repeat returns the recorded result.
