@@ -71,9 +71,13 @@ import Testing
             try await browser.open(setup.url + "/admin/members?q=Кузнецова")
             try await browser.waitForText("Ольга Кузнецова")
             try await browser.screenshot("sandbox-5-dashboard-members")
-            try await browser.open(setup.url + "/offer")
-            #expect(try await browser.pageText().contains("Публичная оферта"))
-            try await browser.screenshot("4-offer")
+            // The pages payment moderation asks for, one screenshot each.
+            for (path, title, name) in [("/offer", "Публичная оферта", "4-offer"), ("/privacy", "Политика обработки", "5-privacy"),
+                                        ("/contacts", "Контакты", "6-contacts"), ("/fail", "Оплата не завершена", "7-fail")] {
+                try await browser.open(setup.url + path)
+                #expect(try await browser.pageText().contains(title), "\(path)")
+                try await browser.screenshot(name)
+            }
         } catch {
             try? await browser.screenshot("sandbox-failure")
             await browser.quit()
