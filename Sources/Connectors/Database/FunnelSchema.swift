@@ -99,3 +99,105 @@ extension FunnelSchema {
         ]
     }
 }
+
+extension FunnelSchema {
+    /// The dashboard's member list: indexes for its filters and sorts, and a substring index for
+    /// its search (name, phone, e-mail, Telegram username), kept in step with `funnel_members` by
+    /// the database itself so every writer (flows, the dashboard, `db.exec`) updates it. These
+    /// used to be created by the dashboard on start; they belong to the table's owner.
+    static let memberSearch = SchemaMigration(version: 3, name: "funnel-member-search") { dialect in
+        let indexes = [
+            // Earlier dashboards created these under their own names when they started.
+            "DROP INDEX IF EXISTS hub_admin_members_status",
+            "DROP INDEX IF EXISTS hub_admin_members_paid",
+            "DROP INDEX IF EXISTS hub_admin_members_name",
+            "CREATE INDEX funnel_members_status ON funnel_members (status, created_at)",
+            "CREATE INDEX funnel_members_paid ON funnel_members (paid_at)",
+            "CREATE INDEX funnel_members_name ON funnel_members (full_name)",
+        ]
+        switch dialect {
+        case .sqlite: return indexes + sqliteSearch
+        case .postgres: return indexes + postgresSearch
+        }
+    }
+
+    /// SQLite: an FTS5 table with the trigram tokenizer (SQLite 3.34 or later), which matches any
+    /// substring of three or more characters and folds case across Unicode (LOWER() folds ASCII
+    /// only). Its rows are keyed by `funnel_members_search_docs.docid`, not by the members' own
+    /// rowid, which VACUUM may renumber (the table has a TEXT primary key).
+    static let sqliteSearch = [
+        "CREATE TABLE funnel_members_search_docs (docid INTEGER PRIMARY KEY, member_id TEXT NOT NULL UNIQUE)",
+        "CREATE VIRTUAL TABLE funnel_members_search USING fts5(full_name, phone, email, telegram_username, tokenize = 'trigram')",
+        "INSERT INTO funnel_members_search_docs (member_id) SELECT id FROM funnel_members",
+        """
+        INSERT INTO funnel_members_search (rowid, full_name, phone, email, telegram_username)
+        SELECT d.docid, m.full_name, m.phone, m.email, m.telegram_username
+        FROM funnel_members m JOIN funnel_members_search_docs d ON d.member_id = m.id
+        """,
+        // The first two statements clear what an INSERT OR REPLACE left behind: the row it
+        // replaced went without firing the delete trigger.
+        """
+        CREATE TRIGGER funnel_members_search_insert AFTER INSERT ON funnel_members BEGIN
+            DELETE FROM funnel_members_search WHERE rowid IN (SELECT docid FROM funnel_members_search_docs WHERE member_id = new.id);
+            DELETE FROM funnel_members_search_docs WHERE member_id = new.id;
+            INSERT INTO funnel_members_search_docs (member_id) VALUES (new.id);
+            INSERT INTO funnel_members_search (rowid, full_name, phone, email, telegram_username)
+            VALUES ((SELECT docid FROM funnel_members_search_docs WHERE member_id = new.id),
+                    new.full_name, new.phone, new.email, new.telegram_username);
+        END
+        """,
+        """
+        CREATE TRIGGER funnel_members_search_update AFTER UPDATE OF id, full_name, phone, email, telegram_username ON funnel_members BEGIN
+            UPDATE funnel_members_search_docs SET member_id = new.id WHERE member_id = old.id;
+            UPDATE funnel_members_search
+            SET full_name = new.full_name, phone = new.phone, email = new.email, telegram_username = new.telegram_username
+            WHERE rowid = (SELECT docid FROM funnel_members_search_docs WHERE member_id = new.id);
+        END
+        """,
+        """
+        CREATE TRIGGER funnel_members_search_delete AFTER DELETE ON funnel_members BEGIN
+            DELETE FROM funnel_members_search WHERE rowid = (SELECT docid FROM funnel_members_search_docs WHERE member_id = old.id);
+            DELETE FROM funnel_members_search_docs WHERE member_id = old.id;
+        END
+        """,
+    ]
+
+    /// PostgreSQL: a pg_trgm GIN index that serves LOWER(column) LIKE '%…%' for each searched column. pg_trgm
+    /// ships with PostgreSQL and is a trusted extension (the database owner may create it), but a
+    /// server may lack it or the role may not be allowed: then search scans the table and still
+    /// answers the same. The extension goes into `public` when it can, so it outlives whatever
+    /// schema the hub's tables are in; the operator class is named through the schema it is in.
+    static let postgresSearch = [
+        """
+        DO $$
+        BEGIN
+            BEGIN
+                CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+            EXCEPTION WHEN OTHERS THEN
+                BEGIN
+                    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+                EXCEPTION WHEN OTHERS THEN
+                    RAISE NOTICE 'pg_trgm is not available (%): member search scans funnel_members', SQLERRM;
+                END;
+            END;
+        END
+        $$
+        """,
+        """
+        DO $$
+        DECLARE
+            trgm_schema TEXT;
+        BEGIN
+            SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+            WHERE e.extname = 'pg_trgm';
+            IF trgm_schema IS NOT NULL THEN
+                EXECUTE format('CREATE INDEX funnel_members_search ON funnel_members USING gin '
+                    '(LOWER(full_name) %1$I.gin_trgm_ops, LOWER(email) %1$I.gin_trgm_ops, '
+                    'LOWER(telegram_username) %1$I.gin_trgm_ops, phone %1$I.gin_trgm_ops)',
+                    trgm_schema);
+            END IF;
+        END
+        $$
+        """,
+    ]
+}

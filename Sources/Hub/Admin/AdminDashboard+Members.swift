@@ -8,13 +8,8 @@ extension AdminDashboard {
     func membersPage(_ request: Request, _ session: AdminSession) async throws -> Response {
         let query = MemberQuery(Self.query(request))
         let format = format
-        let (clause, parameters) = query.whereClause(format: format)
-        let offset = (query.page - 1) * MemberQuery.pageSize
-        let sql = "SELECT \(MemberQuery.columns) FROM funnel_members \(clause) ORDER BY \(query.orderBy) LIMIT \(MemberQuery.pageSize) OFFSET \(offset)"
-        let countSQL = "SELECT COUNT(*) AS n FROM funnel_members \(clause)"
-        let (rows, total) = try await store.database.withConnection { db in
-            (try db.query(sql, parameters), try db.query(countSQL, parameters).first?["n"]?.intValue ?? 0)
-        }
+        let dialect = store.database.dialect
+        let (rows, total) = try await store.database.withConnection { db in try query.page(db, format: format, dialect: dialect) }
         let pages = max(1, (total + MemberQuery.pageSize - 1) / MemberQuery.pageSize)
         var values: [String: Any] = [
             "title": AdminText.labels["members_title"]!,
@@ -35,7 +30,7 @@ extension AdminDashboard {
     func membersCSV(_ request: Request) async throws -> Response {
         let query = MemberQuery(Self.query(request))
         let format = format
-        let (clause, parameters) = query.whereClause(format: format)
+        let (clause, parameters) = query.whereClause(format: format, dialect: store.database.dialect)
         let sql = "SELECT \(MemberQuery.columns) FROM funnel_members \(clause) ORDER BY \(query.orderBy)"
         let rows = try await store.database.query(sql, parameters)
         // A BOM, so spreadsheet programs read the Cyrillic as UTF-8.

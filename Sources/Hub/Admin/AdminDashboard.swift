@@ -66,17 +66,11 @@ public struct AdminDashboard: Sendable {
         self.logger = logger
     }
 
-    /// Creates the first admin from `HUB_ADMIN_PASSWORD` when none exists, and the members page's indexes.
+    /// Creates the first admin from `HUB_ADMIN_PASSWORD` when none exists. The members page's
+    /// indexes belong to the `database` connector's migrations, which ran before this.
     public func prepare(adminPassword: String?) async throws {
         if try await accounts.bootstrap(password: adminPassword) {
             logger.notice("created the first admin from HUB_ADMIN_PASSWORD", metadata: ["admin.login": "admin"])
-        }
-        for statement in AdminSchema.funnelIndexes {
-            do {
-                try await store.database.execute(statement)
-            } catch let error as SQLError where error.kind == .uniqueViolation {
-                // Another hub starting on the same Postgres created it at the same moment.
-            }
         }
     }
 

@@ -37,13 +37,4 @@ enum AdminSchema {
             "CREATE INDEX hub_audit_log_at ON hub_audit_log (at)",
         ]
     }
-
-    /// Indexes on the funnel's tables for the members page's filters and sorts. The hub's
-    /// migrations run before the connectors' (the tables may not exist yet then), so these are
-    /// created idempotently when the dashboard starts, once the `database` component migrated.
-    static let funnelIndexes = [
-        "CREATE INDEX IF NOT EXISTS hub_admin_members_status ON funnel_members (status, created_at)",
-        "CREATE INDEX IF NOT EXISTS hub_admin_members_paid ON funnel_members (paid_at)",
-        "CREATE INDEX IF NOT EXISTS hub_admin_members_name ON funnel_members (full_name)",
-    ]
 }
