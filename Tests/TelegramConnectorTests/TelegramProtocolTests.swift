@@ -90,6 +90,9 @@ import Testing
         #expect(event.payload["from"]?["username"] == "ada")
         #expect(event.payload["chat_id"]?.telegramID == 111222333)
         #expect(event.payload["message_id"]?.telegramID == 17)
+        // A chat's updates are carried out in Telegram's order.
+        #expect(TelegramConnector.order(of: event, update: update, botID: "7000000001")
+                == EventOrder(key: "telegram:7000000001:111222333", position: 900000001))
     }
 
     @Test func privateMediaIsAMessageEvent() throws {
@@ -148,6 +151,8 @@ import Testing
         #expect(event.payload["invite_link"] == "https://t.me/+AbC")
         #expect(event.payload["invite_name"] == "m:42")
         #expect(event.payload["date"]?.telegramID == 1767225800)
+        // Join requests are not held in a queue behind each other.
+        #expect(TelegramConnector.order(of: event, update: try #require(TelegramUpdate(json)), botID: "1") == nil)
     }
 
     // MARK: Settings

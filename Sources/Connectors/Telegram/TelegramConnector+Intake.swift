@@ -114,7 +114,16 @@ extension TelegramConnector {
             return false
         }
         try await services.events.emit(IncomingEvent(instance: services.instance, trigger: event.trigger, payload: event.payload,
-                                                     dedupKey: "\(update.id)"))
+                                                     dedupKey: "\(update.id)", order: Self.order(of: event, update: update, botID: settings.botID)))
         return true
+    }
+
+    /// One chat's messages, commands, button presses and operator replies are handled in the
+    /// order Telegram numbered them (a client's two quick messages reach the operators in order);
+    /// join requests and membership changes need no order among themselves.
+    static func order(of event: (trigger: String, payload: Value), update: TelegramUpdate, botID: String) -> EventOrder? {
+        guard ["message", "command", "callback", "operator_reply"].contains(event.trigger),
+              let chat = event.payload["chat_id"]?.telegramID else { return nil }
+        return EventOrder(key: "telegram:\(botID):\(chat)", position: update.id)
     }
 }

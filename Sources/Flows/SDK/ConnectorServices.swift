@@ -35,12 +35,28 @@ public struct IncomingEvent: Sendable {
     public var payload: Value
     /// The provider's identity of the event (Prodamus `order_id` + `payment_status`, Telegram `update_id`).
     public var dedupKey: String
+    /// Events with the same order key have their runs carried out one after another, by position
+    /// (a chat's messages); nil: no order with any other event.
+    public var order: EventOrder?
 
-    public init(instance: String, trigger: String, payload: Value, dedupKey: String) {
+    public init(instance: String, trigger: String, payload: Value, dedupKey: String, order: EventOrder? = nil) {
         self.instance = instance
         self.trigger = trigger
         self.payload = payload
         self.dedupKey = dedupKey
+        self.order = order
+    }
+}
+
+/// Where an event stands in a sequence that must be handled in order, such as one Telegram
+/// chat's updates: a later position's runs start only when no earlier one is queued or running.
+public struct EventOrder: Sendable, Hashable {
+    public var key: String
+    public var position: Int64
+
+    public init(key: String, position: Int64) {
+        self.key = key
+        self.position = position
     }
 }
 

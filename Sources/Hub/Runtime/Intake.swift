@@ -23,7 +23,9 @@ public final class Intake: EventSink {
     }
 
     public func emit(_ event: IncomingEvent) async throws -> EmitOutcome {
-        try await emit(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey)
+        guard let ids = try await store(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey,
+                                        order: event.order) else { return .duplicate }
+        return .accepted(runs: ids.count)
     }
 
     /// Stores an event under a trigger key; flows whose `if:` rejects the event get no run.
@@ -34,7 +36,8 @@ public final class Intake: EventSink {
     }
 
     public func emitAndWait(_ event: IncomingEvent, timeout: Duration) async throws -> RunResult {
-        guard let id = try await store(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey)?.first else {
+        guard let id = try await store(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey,
+                                       order: event.order)?.first else {
             return .noRun
         }
         let deadline = ContinuousClock.now + timeout
@@ -59,12 +62,12 @@ public final class Intake: EventSink {
     }
 
     /// Stores the event and its runs; `nil` for a duplicate.
-    private func store(key: String, payload: Value, dedupKey: String) async throws -> [String]? {
+    private func store(key: String, payload: Value, dedupKey: String, order: EventOrder? = nil) async throws -> [String]? {
         let scope = Scope(values: ["event": payload])
         let runs = flows.flows(for: key).filter { flow in
             guard let condition = flow.condition else { return true }
             return (try? condition.evaluate(in: scope).isTruthy) ?? false
-        }.map { NewRun(flow: $0.name, flowVersion: $0.version) }
+        }.map { NewRun(flow: $0.name, flowVersion: $0.version, order: order) }
         guard let ids = try await batcher.store(EventBatcher.Item(source: key, dedupKey: dedupKey, payload: payload, runs: runs)) else {
             duplicates.increment()
             return nil

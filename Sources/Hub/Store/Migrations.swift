@@ -5,7 +5,7 @@ import Flows
 /// where the dialects differ, the statements switch on the dialect.
 enum Migrations {
     /// The hub's own tables, under the component name "hub"; connectors add theirs under their type name.
-    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration]
+    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns]
 
     /// Events, runs, step results, schedule slots: the durable runtime.
     static let runtime = SchemaMigration(version: 1, name: "runtime") { _ in
@@ -69,6 +69,15 @@ enum Migrations {
                 lease_until BIGINT NOT NULL
             )
             """,
+        ]
+    }
+
+    /// Runs that must start one after another (one Telegram chat's messages): a key and a position.
+    static let orderedRuns = SchemaMigration(version: 3, name: "ordered runs") { _ in
+        [
+            "ALTER TABLE hub_runs ADD COLUMN order_key TEXT",
+            "ALTER TABLE hub_runs ADD COLUMN order_position BIGINT",
+            "CREATE INDEX hub_runs_order ON hub_runs (order_key, order_position) WHERE order_key IS NOT NULL",
         ]
     }
 }

@@ -5,11 +5,14 @@ public struct NewRun: Sendable {
     public var flow: String
     public var flowVersion: String
     public var notBefore: Int64?
+    /// Runs with the same order key start one after another, by position.
+    public var order: EventOrder?
 
-    public init(flow: String, flowVersion: String, notBefore: Int64? = nil) {
+    public init(flow: String, flowVersion: String, notBefore: Int64? = nil, order: EventOrder? = nil) {
         self.flow = flow
         self.flowVersion = flowVersion
         self.notBefore = notBefore
+        self.order = order
     }
 }
 
@@ -36,8 +39,12 @@ extension Store {
             guard !inserted.isEmpty else { return nil }
             for (run, id) in zip(item.runs, runIDs) {
                 try db.execute(
-                    "INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6)",
-                    [.string(id), .string(run.flow), .string(run.flowVersion), .string(eventID), .millis(run.notBefore ?? now), .millis(now)])
+                    """
+                    INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position)
+                    VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $7, $8)
+                    """,
+                    [.string(id), .string(run.flow), .string(run.flowVersion), .string(eventID), .millis(run.notBefore ?? now), .millis(now),
+                     run.order.map { .string($0.key) } ?? .null, run.order.map { .millis($0.position) } ?? .null])
             }
             return runIDs
         }

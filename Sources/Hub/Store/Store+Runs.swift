@@ -25,9 +25,12 @@ extension Store {
         let sql = """
             UPDATE hub_runs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = $3
             WHERE id IN (
-                SELECT id FROM hub_runs
-                WHERE (status = 'queued' AND not_before <= $3) OR (status = 'running' AND lease_until < $3)
-                ORDER BY not_before LIMIT $4 \(lock)
+                SELECT c.id FROM hub_runs c
+                WHERE ((c.status = 'queued' AND c.not_before <= $3) OR (c.status = 'running' AND c.lease_until < $3))
+                  AND (c.order_key IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM hub_runs e WHERE e.order_key = c.order_key AND e.order_position < c.order_position
+                      AND e.status IN ('queued', 'running')))
+                ORDER BY c.not_before LIMIT $4 \(lock)
             )
             RETURNING id, flow, flow_version, event_id
             """

@@ -34,6 +34,34 @@ import Testing
         }
     }
 
+    @Test("runs of one order key start one after another, by position; other keys and unordered runs do not wait",
+          arguments: TestDatabases.available)
+    func orderedRuns(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            func event(_ key: String?, _ position: Int64, flow: String) async throws -> String {
+                let order = key.map { EventOrder(key: $0, position: position) }
+                return try #require(try await store.storeEvent(source: "telegram.message", dedupKey: "\(key ?? "-"):\(position)", payload: [:],
+                                                              runs: [NewRun(flow: flow, flowVersion: "v", order: order)])?.first)
+            }
+            // Stored out of position order on purpose: the position decides, not the arrival.
+            let second = try await event("chat:1", 11, flow: "a2")
+            let first = try await event("chat:1", 10, flow: "a1")
+            let third = try await event("chat:1", 12, flow: "a3")
+            let otherChat = try await event("chat:2", 5, flow: "b1")
+            let unordered = try await event(nil, 0, flow: "u")
+
+            let round1 = try await store.claim(owner: "A", limit: 10, lease: .seconds(60))
+            #expect(Set(round1.map(\.id)) == [first, otherChat, unordered])
+            // While the first is running, a second worker gets nothing of that chat.
+            #expect(try await store.claim(owner: "B", limit: 10, lease: .seconds(60)).isEmpty)
+            try await store.finish(runID: first, owner: "A", status: .completed)
+            #expect(try await store.claim(owner: "B", limit: 10, lease: .seconds(60)).map(\.id) == [second])
+            // A dead-lettered run does not hold its chat up for ever.
+            try await store.finish(runID: second, owner: "B", status: .failed, failedStep: "s", error: "gave up")
+            #expect(try await store.claim(owner: "B", limit: 10, lease: .seconds(60)).map(\.id) == [third])
+        }
+    }
+
     @Test("a claimed run is held by one worker until its lease runs out", arguments: TestDatabases.available)
     func leases(kind: TestDatabaseKind) async throws {
         try await Self.withStore(kind) { store in
