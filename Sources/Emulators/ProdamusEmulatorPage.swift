@@ -44,14 +44,10 @@ enum ProdamusEmulatorPage {
     }
 
     private static func document(title: String, body: String) -> String {
-        """
-        <!doctype html>
-        <html lang="ru">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title))</title>
-        <style>
+        EmulatorHTML.document(title: title, style: style, body: "<main>\n\(body)</main>")
+    }
+
+    private static let style = """
         body { font-family: system-ui, sans-serif; margin: 0; padding: 1rem; background: #f4f5f7; color: #222; }
         main { max-width: 28rem; margin: 0 auto; background: #fff; border-radius: .75rem; padding: 1.25rem; }
         h1 { font-size: 1.3rem; } table { width: 100%; border-collapse: collapse; } td { padding: .4rem 0; border-bottom: 1px solid #eee; }
@@ -59,14 +55,7 @@ enum ProdamusEmulatorPage {
         .demo { background: #fff3cd; padding: .5rem; border-radius: .5rem; }
         button { width: 100%; padding: .9rem; font-size: 1.1rem; border: 0; border-radius: .5rem; background: #2a6df4; color: #fff; }
         .back { display: block; text-align: center; margin-top: 1rem; color: #666; }
-        </style>
-        </head>
-        <body><main>
-        \(body)</main></body>
-        </html>
-
         """
-    }
 
     static func escape(_ text: String) -> String { EmulatorHTML.escape(text) }
 }

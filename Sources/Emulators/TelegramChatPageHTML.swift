@@ -156,14 +156,15 @@ struct TelegramChatPageHTML {
         if let site = settings.siteURL {
             nav += "<a href=\"\(escape(site))/\">Сайт</a><a href=\"\(escape(site))/admin\">Админка</a>"
         }
-        return """
-        <!doctype html>
-        <html lang="ru">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title))</title>
-        <style>
+        return EmulatorHTML.document(title: title, style: Self.style, body: """
+        <nav>\(nav)</nav><main>
+        \(body)
+        </main>
+        \(Self.refresh)
+        """)
+    }
+
+    private static let style = """
         body { font-family: system-ui, sans-serif; margin: 0; background: #e7ebf0; color: #222; }
         nav { display: flex; gap: .25rem; flex-wrap: wrap; background: #517da2; padding: .5rem; }
         nav a { color: #fff; text-decoration: none; padding: .35rem .6rem; border-radius: .4rem; }
@@ -180,11 +181,10 @@ struct TelegramChatPageHTML {
         .compose { display: flex; gap: .4rem; margin-top: .75rem; } .compose input[name=text] { flex: 1; padding: .6rem; border: 1px solid #ccc; border-radius: .5rem; font-size: 1rem; }
         button { padding: .6rem .9rem; border: 0; border-radius: .5rem; background: #2a6df4; color: #fff; font-size: 1rem; }
         button.secondary { background: #fff; color: #2a6df4; margin-top: .5rem; }
-        </style>
-        </head>
-        <body><nav>\(nav)</nav><main>
-        \(body)
-        </main>
+        """
+
+    /// Replaces `#log` with the page's `?fragment=1` every 1.5 s, so the chat follows the bot.
+    private static let refresh = """
         <script>
         (function () {
           var log = document.getElementById('log');
@@ -197,9 +197,5 @@ struct TelegramChatPageHTML {
           }, 1500);
         })();
         </script>
-        </body>
-        </html>
-
         """
-    }
 }

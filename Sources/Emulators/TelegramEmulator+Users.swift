@@ -10,40 +10,33 @@ extension TelegramEmulator {
     /// bot may message the user from now on.
     @discardableResult
     public func userSends(_ text: String, from user: EmulatedUser) async -> Int64 {
-        state.withLock { s in
-            s.users[user.id] = user
-            s.startedChats.insert(user.id)
-            let messageID = s.nextMessageID(in: user.id)
-            var message: [String: Value] = [
-                "message_id": .number(Double(messageID)), "from": user.json, "chat": user.privateChatJSON,
-                "date": .number(Double(Self.now())), "text": .string(text),
-            ]
-            if let entity = Self.commandEntity(text) { message["entities"] = [entity] }
-            s.messages[MessageKey(chatID: user.id, messageID: messageID)] = StoredMessage(json: .object(message), fromBot: false, protected: false)
-            return enqueue("message", .object(message), in: &s)
-        }
+        var content: [String: Value] = ["text": .string(text)]
+        if let entity = Self.commandEntity(text) { content["entities"] = [entity] }
+        return userWrites(content, from: user)
     }
 
     /// The user sends a photo (by file id) to the bot in private, for relay tests.
     @discardableResult
     public func userSendsPhoto(fileID: String, caption: String? = nil, from user: EmulatedUser) async -> Int64 {
-        state.withLock { s in
-            s.users[user.id] = user
-            s.startedChats.insert(user.id)
-            let messageID = s.nextMessageID(in: user.id)
-            var message: [String: Value] = [
-                "message_id": .number(Double(messageID)), "from": user.json, "chat": user.privateChatJSON,
-                "date": .number(Double(Self.now())), "photo": Self.photoSizes(fileID),
-            ]
-            if let caption { message["caption"] = .string(caption) }
-            s.messages[MessageKey(chatID: user.id, messageID: messageID)] = StoredMessage(json: .object(message), fromBot: false, protected: false)
-            return enqueue("message", .object(message), in: &s)
-        }
+        var content: [String: Value] = ["photo": Self.photoSizes(fileID)]
+        if let caption { content["caption"] = .string(caption) }
+        return userWrites(content, from: user)
     }
 
     /// The user sends a file (a `document`, by file id) to the bot in private, for relay tests.
     @discardableResult
     public func userSendsDocument(fileID: String, fileName: String, caption: String? = nil, from user: EmulatedUser) async -> Int64 {
+        var content: [String: Value] = [
+            "document": ["file_id": .string(fileID), "file_unique_id": .string("BQAD\(fileID.utf8.count)"),
+                         "file_name": .string(fileName), "mime_type": "application/pdf", "file_size": 20_480],
+        ]
+        if let caption { content["caption"] = .string(caption) }
+        return userWrites(content, from: user)
+    }
+
+    /// A private message from the user with `content` (text, photo, …): stored, queued as an update,
+    /// and the user counts as having pressed Start.
+    private func userWrites(_ content: [String: Value], from user: EmulatedUser) -> Int64 {
         state.withLock { s in
             s.users[user.id] = user
             s.startedChats.insert(user.id)
@@ -51,10 +44,8 @@ extension TelegramEmulator {
             var message: [String: Value] = [
                 "message_id": .number(Double(messageID)), "from": user.json, "chat": user.privateChatJSON,
                 "date": .number(Double(Self.now())),
-                "document": ["file_id": .string(fileID), "file_unique_id": .string("BQAD\(fileID.utf8.count)"),
-                             "file_name": .string(fileName), "mime_type": "application/pdf", "file_size": 20_480],
             ]
-            if let caption { message["caption"] = .string(caption) }
+            message.merge(content) { _, new in new }
             s.messages[MessageKey(chatID: user.id, messageID: messageID)] = StoredMessage(json: .object(message), fromBot: false, protected: false)
             return enqueue("message", .object(message), in: &s)
         }

@@ -36,19 +36,18 @@ final class WebDriver: @unchecked Sendable {
 
     /// One WebDriver command. chromedriver writes headers without a space after the colon
     /// (`Content-Length:250`), which URLSession on Linux never completes, so this speaks
-    /// HTTP/1.1 over a plain socket on its own thread.
+    /// HTTP/1.1 over a plain socket.
     @discardableResult
     func call(_ method: String, _ path: String, _ body: Value? = nil) async throws -> Value {
-        let port = UInt16(base.split(separator: ":").last!)!
-        let payload = body?.json ?? ""
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(payload.utf8.count)\r\nConnection: close\r\n\r\n" + payload
-        let answer = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, Error>) in
-            Thread.detachNewThread { continuation.resume(with: Result { try LoopbackHTTP.exchange(port: port, request: request, timeout: 60) }) }
+        let port = Int(base.split(separator: ":").last!)!
+        let payload = Array((body?.json ?? "").utf8)
+        let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(payload.count)\r\nConnection: close\r\n"
+        let answer = await RawHTTP.exchange(port: port, head: head, body: payload, timeout: .seconds(60))
+        guard let status = answer.status, let split = answer.text.range(of: "\r\n\r\n") else {
+            throw HubProcessError(message: "webdriver \(method) \(path): no answer")
         }
-        guard let split = answer.range(of: "\r\n\r\n") else { throw HubProcessError(message: "webdriver \(method) \(path): no answer") }
-        let status = answer.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
-        let value = try Value(jsonData: Data(answer[split.upperBound...].utf8))["value"] ?? .null
+        let value = try Value(jsonData: Data(answer.text[split.upperBound...].utf8))["value"] ?? .null
         if status != 200 { throw HubProcessError(message: "webdriver \(method) \(path): \(value.json.prefix(300))") }
         return value
     }
@@ -109,49 +108,3 @@ final class WebDriver: @unchecked Sendable {
     }
 }
 
-/// A blocking HTTP/1.1 exchange with a loopback server (chromedriver keeps connections open,
-/// so the answer ends at its Content-Length).
-enum LoopbackHTTP {
-    /// Header size plus Content-Length, once the headers are in.
-    static func completeLength(_ bytes: [UInt8]) -> Int? {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let end = text.range(of: "\r\n\r\n") else { return nil }
-        let head = text[..<end.lowerBound].lowercased()
-        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-              let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else { return nil }
-        return text[..<end.upperBound].utf8.count + length
-    }
-
-    static func exchange(port: UInt16, request: String, timeout: Int) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HubProcessError(message: "socket() failed") }
-        defer { close(fd) }
-        var limit = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw HubProcessError(message: "connection to port \(port) refused") }
-        let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw HubProcessError(message: "send to port \(port) failed") }
-            sent += n
-        }
-        var received = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
-            guard n > 0 else { throw HubProcessError(message: "no answer from port \(port) in \(timeout) s") }
-            received += buffer[0..<n]
-            if let complete = completeLength(received), received.count >= complete { break }
-        }
-        return String(decoding: received, as: UTF8.self)
-    }
-}

@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
 
-/// A bare-socket HTTP/1.1 client for requests no well-behaved client sends: truncated bodies,
-/// huge headers, bytes dribbled slowly. Blocking calls run on a Dispatch thread.
+/// A bare-socket HTTP/1.1 client for requests no well-behaved client sends (truncated bodies,
+/// huge headers, bytes dribbled slowly) and for servers URLSession cannot read (chromedriver).
+/// Blocking calls run on a Dispatch thread.
 enum RawHTTP {
     struct Answer: Sendable {
         /// The status of the first response line; nil when the server closed without answering.
@@ -12,7 +13,8 @@ enum RawHTTP {
 
     /// Sends `head` (request line and headers, CRLF-terminated, without the blank line) and
     /// `body` in `chunks` pieces with `pause` between them, optionally stopping after `sendOnly`
-    /// bytes of the body, then reads the answer until the server closes or `timeout` passes.
+    /// bytes of the body, then reads one answer: up to its Content-Length, until the server closes,
+    /// or until `timeout` passes.
     static func exchange(port: Int, head: String, body: [UInt8] = [], chunks: Int = 1, pause: Duration = .zero,
                          sendOnly: Int? = nil, timeout: Duration = .seconds(10)) async -> Answer {
         await withCheckedContinuation { continuation in
