@@ -26,8 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         var emulators: Sandbox?
         if sandbox || Self.sandboxNeeded(environment) {
-            let listen = environment["HUB_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1:8080"
-            let started = try await Sandbox.start(siteURL: environment["HUB_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(listen)")
+            // The sandbox sets no HUB_* variable, so the public URL is the one the hub will have.
+            let started = try await Sandbox.start(siteURL: try HubSettings(environment: environment).publicURL)
             environment.merge(started.environment) { _, sandboxValue in sandboxValue }
             FileHandle.standardOutput.write(Data((started.summary + "\n").utf8))
             emulators = started

@@ -23,15 +23,13 @@ public final class Intake: EventSink {
     }
 
     public func emit(_ event: IncomingEvent) async throws -> EmitOutcome {
-        guard let ids = try await store(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey,
-                                        order: event.order) else { return .duplicate }
-        return .accepted(runs: ids.count)
+        try await emit(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey, order: event.order)
     }
 
     /// Stores an event under a trigger key; flows whose `if:` rejects the event get no run.
     @discardableResult
-    public func emit(key: String, payload: Value, dedupKey: String) async throws -> EmitOutcome {
-        guard let ids = try await store(key: key, payload: payload, dedupKey: dedupKey) else { return .duplicate }
+    public func emit(key: String, payload: Value, dedupKey: String, order: EventOrder? = nil) async throws -> EmitOutcome {
+        guard let ids = try await store(key: key, payload: payload, dedupKey: dedupKey, order: order) else { return .duplicate }
         return .accepted(runs: ids.count)
     }
 
@@ -62,7 +60,7 @@ public final class Intake: EventSink {
     }
 
     /// Stores the event and its runs; `nil` for a duplicate.
-    private func store(key: String, payload: Value, dedupKey: String, order: EventOrder? = nil) async throws -> [String]? {
+    private func store(key: String, payload: Value, dedupKey: String, order: EventOrder?) async throws -> [String]? {
         let scope = Scope(values: ["event": payload])
         let runs = flows.flows(for: key).filter { flow in
             guard let condition = flow.condition else { return true }
