@@ -167,17 +167,6 @@ public final class TelegramFaults: RouterMiddleware, Sendable {
 }
 
 extension TelegramEmulator {
-    /// `router()` with `faults` in front of every Bot API method. (A router's middleware wraps only
-    /// the routes added after it, so it cannot be added to `router()`'s result.)
-    public func router(faults: TelegramFaults) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: faults)
-        let handle: @Sendable (Request, BasicRequestContext) async throws -> Response = { [self] request, context in
-            await self.handle(request, context: context)
-        }
-        router.get("{bot}/{method}", use: handle)
-        router.post("{bot}/{method}", use: handle)
-        router.add(middleware: NotFoundAsJSON())
-        return router
-    }
+    /// `router()` with `faults` in front of every Bot API method.
+    public func router(faults: TelegramFaults) -> Router<BasicRequestContext> { router(faults: Optional(faults)) }
 }

@@ -4,8 +4,13 @@ import Hummingbird
 
 extension TelegramEmulator {
     /// Routes `/bot<token>/<method>` (GET and POST) like api.telegram.org; anything else is 404.
-    public func router() -> Router<BasicRequestContext> {
+    public func router() -> Router<BasicRequestContext> { router(faults: nil) }
+
+    /// The Bot API routes, with `faults` (if any) in front of every method. A router's middleware
+    /// wraps only the routes added after it, so it goes in first.
+    func router(faults: TelegramFaults?) -> Router<BasicRequestContext> {
         let router = Router()
+        if let faults { router.add(middleware: faults) }
         let handle: @Sendable (Request, BasicRequestContext) async throws -> Response = { [self] request, context in
             await self.handle(request, context: context)
         }
