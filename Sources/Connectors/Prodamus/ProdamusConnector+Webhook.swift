@@ -21,47 +21,57 @@ extension ProdamusConnector {
     /// fails stores nothing. One signed with the demo key (`secret_key + "demo"`, Prodamus'
     /// system-side demo payments) is acknowledged and logged, but grants nothing.
     func handleWebhook(_ request: WebhookRequest) async -> WebhookResponse {
-        var logger = services.logger
-        logger[metadataKey: "webhook.path"] = "\(webhookPath)"
+        let logger = services.logger
+        // Metadata goes with each message rather than into the logger: setting it re-renders
+        // the handler's metadata on every webhook, logged or not.
+        var metadata: Logger.Metadata = ["webhook.path": "\(webhookPath)"]
         let data: PHPArray
         switch Self.decodeForm(request) {
         case .success(let decoded):
             data = decoded
         case .failure(let failure):
             let answer = failure.answer
-            logger.warning("prodamus webhook refused: unreadable body", metadata: ["http.status": "\(answer.status)", "reason": "\(answer.body)"])
+            metadata["http.status"] = "\(answer.status)"
+            metadata["reason"] = "\(answer.body)"
+            logger.warning("prodamus webhook refused: unreadable body", metadata: metadata)
             return answer
         }
         guard let signature = Self.header("sign", in: request.headers)?.trimmingCharacters(in: .whitespacesAndNewlines), !signature.isEmpty else {
-            logger.warning("prodamus webhook refused: no Sign header")
+            logger.warning("prodamus webhook refused: no Sign header", metadata: metadata)
             return WebhookAnswer.missingSignature
         }
         guard !data.isEmpty else {
-            logger.warning("prodamus webhook refused: empty data")
+            logger.warning("prodamus webhook refused: empty data", metadata: metadata)
             return WebhookAnswer.emptyData
         }
         let orderID = data.string("order_id") ?? ""
         let paymentStatus = data.string("payment_status") ?? ""
-        logger[metadataKey: "prodamus.order_id"] = "\(orderID)"
-        logger[metadataKey: "prodamus.payment_status"] = "\(paymentStatus)"
+        metadata["prodamus.order_id"] = "\(orderID)"
+        metadata["prodamus.payment_status"] = "\(paymentStatus)"
         guard ProdamusSignature.verify(data, secret: secretKey, signature: signature) else {
             if ProdamusSignature.verify(data, secret: secretKey + "demo", signature: signature) {
-                logger.notice("prodamus demo notification acknowledged; nothing granted", metadata: ["prodamus.order_num": "\(data.string("order_num") ?? "")"])
+                metadata["prodamus.order_num"] = "\(data.string("order_num") ?? "")"
+                logger.notice("prodamus demo notification acknowledged; nothing granted", metadata: metadata)
                 return WebhookAnswer.success
             }
-            logger.warning("prodamus webhook refused: wrong signature")
+            logger.warning("prodamus webhook refused: wrong signature", metadata: metadata)
             return WebhookAnswer.wrongSignature
         }
 
         let events = Self.events(for: data, instance: services.instance)
         do {
-            for event in events {
-                let outcome = try await services.events.emit(event)
-                logger.debug("prodamus notification stored", metadata: ["event.trigger": "\(event.trigger)", "event.outcome": "\(outcome)"])
+            // Both events in one go: one wait for the database, not one each.
+            let outcomes = try await services.events.emit(events)
+            if logger.logLevel <= .debug {
+                for (event, outcome) in zip(events, outcomes) {
+                    logger.debug("prodamus notification stored",
+                                 metadata: metadata.merging(["event.trigger": "\(event.trigger)", "event.outcome": "\(outcome)"]) { _, new in new })
+                }
             }
         } catch {
             // Not stored: a non-200 answer makes Prodamus deliver it again later.
-            logger.error("prodamus notification not stored; asking Prodamus to retry", metadata: ["error": "\(error)"])
+            metadata["error"] = "\(error)"
+            logger.error("prodamus notification not stored; asking Prodamus to retry", metadata: metadata)
             return WebhookAnswer.unavailable
         }
         return WebhookAnswer.success

@@ -16,14 +16,12 @@ public enum ProdamusSignature {
     /// Nesting deeper than `json_encode`'s 512 levels makes PHP sign the empty string, and
     /// so does this (form data is at most 65 levels deep).
     public static func canonicalJSON(_ data: PHPArray) -> String {
-        var out = ""
-        out.reserveCapacity(256)
-        return encode(data, into: &out, depth: 1) ? out : ""
+        String(decoding: canonicalJSONBytes(data), as: UTF8.self)
     }
 
     /// Lowercase hex HMAC-SHA256 of `canonicalJSON(data)` keyed by `secret`.
     public static func sign(_ data: PHPArray, secret: String) -> String {
-        Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), message: Array(canonicalJSON(data).utf8)))
+        Crypto.hex(Crypto.hmacSHA256(key: Array(secret.utf8), message: canonicalJSONBytes(data)))
     }
 
     /// Whether `signature` is the signature of `data`: ASCII case-insensitive, compared in
@@ -35,61 +33,79 @@ public enum ProdamusSignature {
         return Crypto.constantTimeEquals(expected, given)
     }
 
+    /// `canonicalJSON` as UTF-8 bytes, built byte by byte (what HMAC takes).
+    static func canonicalJSONBytes(_ data: PHPArray) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        return encode(data, into: &out, depth: 1) ? out : []
+    }
+
     // MARK: - JSON
 
     /// `json_encode`'s default depth limit.
     private static let maxDepth = 512
 
     /// Appends the JSON of `array`; false when it nests deeper than `maxDepth`.
-    private static func encode(_ array: PHPArray, into out: inout String, depth: Int) -> Bool {
+    private static func encode(_ array: PHPArray, into out: inout [UInt8], depth: Int) -> Bool {
         guard depth <= maxDepth else { return false }
         let sorted = ksort(array.entries)
         guard !sorted.isEmpty else {
-            out += "[]"
+            out += [UInt8(ascii: "["), UInt8(ascii: "]")]
             return true
         }
         let isList = sorted.enumerated().allSatisfy { position, entry in entry.key == .int(position) }
-        out += isList ? "[" : "{"
+        out.append(isList ? UInt8(ascii: "[") : UInt8(ascii: "{"))
         for (position, entry) in sorted.enumerated() {
-            if position > 0 { out += "," }
+            if position > 0 { out.append(UInt8(ascii: ",")) }
             if !isList {
-                encode(string: entry.key.description, into: &out)
-                out += ":"
+                switch entry.key {
+                case .int(let index): encode(string: String(index), into: &out)
+                case .string(let name): encode(string: name, into: &out)
+                }
+                out.append(UInt8(ascii: ":"))
             }
             switch entry.value {
             case .string(let text): encode(string: text, into: &out)
             case .array(let inner): guard encode(inner, into: &out, depth: depth + 1) else { return false }
             }
         }
-        out += isList ? "]" : "}"
+        out.append(isList ? UInt8(ascii: "]") : UInt8(ascii: "}"))
         return true
     }
 
-    private static let lowerHex = Array("0123456789abcdef")
+    private static let lowerHex = Array("0123456789abcdef".utf8)
 
-    private static func encode(string: String, into out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "/": out += "\\/"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            case _ where scalar.value < 0x20:
-                out += "\\u00"
-                out.append(lowerHex[Int(scalar.value >> 4)])
-                out.append(lowerHex[Int(scalar.value & 0x0F)])
-            default:
-                out.unicodeScalars.append(scalar)
+    /// A JSON string as `json_encode(…, JSON_UNESCAPED_UNICODE)` writes it. Multi-byte UTF-8
+    /// stays raw, except U+2028/U+2029 (E2 80 A8/A9), which PHP escapes.
+    private static func encode(string: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = string
+        text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "/"): out += [UInt8(ascii: "\\"), UInt8(ascii: "/")]
+                case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+                case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+                case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case 0..<0x20:
+                    out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), lowerHex[Int(byte >> 4)], lowerHex[Int(byte & 0x0F)]]
+                case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                    out += Array("\\u202".utf8)
+                    out.append(bytes[index + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                    index += 2
+                default:
+                    out.append(byte)
+                }
+                index += 1
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     // MARK: - ksort(SORT_REGULAR), PHP 8.2

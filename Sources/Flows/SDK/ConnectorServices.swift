@@ -65,6 +65,10 @@ public struct EventOrder: Sendable, Hashable {
 public protocol EventSink: Sendable {
     @discardableResult
     func emit(_ event: IncomingEvent) async throws -> EmitOutcome
+    /// Stores several events of one delivery together (one wait for the database instead of
+    /// one each), in order; one outcome per event. Throws if any could not be stored (those
+    /// stored stay stored: a redelivery finds them as duplicates).
+    func emit(_ events: [IncomingEvent]) async throws -> [EmitOutcome]
     /// Stores the event like `emit`, then waits (up to `timeout`) for the first run it started to
     /// finish, and returns that run's step results by step id. For triggers whose caller needs
     /// the flow's answer, such as a form that redirects to the payment link the flow made.
@@ -84,6 +88,12 @@ public enum RunResult: Sendable {
 }
 
 extension EventSink {
+    public func emit(_ events: [IncomingEvent]) async throws -> [EmitOutcome] {
+        var outcomes: [EmitOutcome] = []
+        for event in events { outcomes.append(try await emit(event)) }
+        return outcomes
+    }
+
     public func emitAndWait(_ event: IncomingEvent, timeout: Duration) async throws -> RunResult {
         try await emit(event)
         return .pending

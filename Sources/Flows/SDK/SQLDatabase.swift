@@ -35,7 +35,9 @@ public protocol SQLConnection: AnyObject {
 }
 
 /// A database handed to the hub's store and to the `db` connector: SQLite or PostgreSQL.
-/// Implementations run the blocking C calls on their own threads, never on Swift's cooperative pool.
+/// Implementations run the blocking C calls on their own threads, not on Swift's cooperative
+/// pool; the one exception is SQLite's group-committed `transaction`, which runs inline because
+/// a local commit takes less time than the thread hops (see `SQLiteGroupCommit`).
 public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
     /// Runs `body` with a connection of its own, off the cooperative pool.

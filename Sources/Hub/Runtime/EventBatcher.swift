@@ -15,15 +15,18 @@ final class EventBatcher: Sendable {
         var dedupKey: String
         var payload: Value
         var runs: [NewRun]
+        /// Chosen before storing, so a caller can hand the runs on with their event.
+        var eventID = Store.newID()
     }
 
     private enum Turn: Sendable {
         case lead
-        case done(Result<[String]?, any Error>)
+        case done([Result<[String]?, any Error>])
     }
 
+    /// A caller's events (those of one delivery, stored in the same transaction).
     private struct Waiter {
-        let item: Item
+        let items: [Item]
         let continuation: CheckedContinuation<Turn, Never>
     }
 
@@ -44,10 +47,15 @@ final class EventBatcher: Sendable {
 
     /// Stores the event and its runs; returns the run ids, or nil for a duplicate.
     func store(_ item: Item) async throws -> [String]? {
+        try await store([item])[0].get()
+    }
+
+    /// Stores events in one transaction with whatever else is waiting; one result per event.
+    func store(_ items: [Item]) async -> [Result<[String]?, any Error>] {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let lead = state.withLock { s -> Bool in
                 if s.leading {
-                    s.waiting.append(Waiter(item: item, continuation: continuation))
+                    s.waiting.append(Waiter(items: items, continuation: continuation))
                     return false
                 }
                 s.leading = true
@@ -56,16 +64,26 @@ final class EventBatcher: Sendable {
             if lead { continuation.resume(returning: .lead) }
         }
         switch turn {
-        case .done(let result):
-            return try result.get()
+        case .done(let results):
+            return results
         case .lead:
             let others = state.withLock { s -> [Waiter] in
-                let taken = Array(s.waiting.prefix(limit - 1))
-                s.waiting.removeFirst(taken.count)
-                return taken
+                var taken = 0
+                var count = items.count
+                while taken < s.waiting.count && count + s.waiting[taken].items.count <= limit {
+                    count += s.waiting[taken].items.count
+                    taken += 1
+                }
+                defer { s.waiting.removeFirst(taken) }
+                return Array(s.waiting.prefix(taken))
             }
-            let results = await store.storeEvents([item] + others.map(\.item))
-            for (waiter, result) in zip(others, results.dropFirst()) { waiter.continuation.resume(returning: .done(result)) }
+            var results = await store.storeEvents(items + others.flatMap(\.items))[...]
+            let mine = Array(results.prefix(items.count))
+            results = results.dropFirst(items.count)
+            for waiter in others {
+                waiter.continuation.resume(returning: .done(Array(results.prefix(waiter.items.count))))
+                results = results.dropFirst(waiter.items.count)
+            }
             let next = state.withLock { s -> Waiter? in
                 guard !s.waiting.isEmpty else {
                     s.leading = false
@@ -74,7 +92,7 @@ final class EventBatcher: Sendable {
                 return s.waiting.removeFirst()
             }
             next?.continuation.resume(returning: .lead)
-            return try results[0].get()
+            return mine
         }
     }
 }

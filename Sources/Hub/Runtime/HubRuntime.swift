@@ -54,7 +54,7 @@ public final class HubRuntime: Sendable {
         let orphans = try await store.releaseOrphans(host: HubRuntime.host) { pid in kill(pid, 0) == 0 || errno != ESRCH }
         if orphans > 0 { logger.notice("resuming runs of a hub that stopped abruptly", metadata: ["count": "\(orphans)"]) }
         flows = FlowRegistry(set.flows)
-        intake = Intake(store: store, flows: flows, wakeUp: WakeUp(), logger: logger)
+        intake = Intake(store: store, flows: flows, owner: ownerID, logger: logger)
 
         var connectors: [String: any Connector] = [:]
         for name in catalog.instanceNames {
@@ -91,7 +91,7 @@ public final class HubRuntime: Sendable {
     /// Runs until SIGTERM/SIGINT: then stops intake, finishes or releases runs in flight, and returns.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let engine = Engine(connectors: connectors, logger: logger)
-        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, owner: ownerID, lease: .seconds(60), logger: logger)
+        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, logger: logger)
         let scheduler = Scheduler(store: store, flows: flows, wakeUp: intake.wakeUp, clock: clock, logger: logger)
         let watcher = FlowWatcher(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment, flows: flows,
                                   running: Set(connectors.keys), logger: logger)

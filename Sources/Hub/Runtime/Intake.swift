@@ -4,26 +4,37 @@ import Metrics
 
 /// Receives events from connectors and webhooks: finds the flows they start, stores the
 /// event and its runs in one transaction, and wakes the workers. Only after `emit` returns
-/// may a webhook be acknowledged (persist, then acknowledge).
+/// may a webhook be acknowledged (persist, then acknowledge). Fresh runs go straight to this
+/// hub's worker when it has a free slot (see `RunSlots`).
 public final class Intake: EventSink {
     let store: Store
     let flows: FlowRegistry
     let wakeUp: WakeUp
+    let slots: RunSlots
+    /// The lease this hub's worker holds on its runs.
+    let lease: (owner: String, duration: Duration)
     let logger: Logger
     private let batcher: EventBatcher
     private let accepted = Counter(label: "hub_events_total", dimensions: [("outcome", "accepted")])
     private let duplicates = Counter(label: "hub_events_total", dimensions: [("outcome", "duplicate")])
 
-    init(store: Store, flows: FlowRegistry, wakeUp: WakeUp, logger: Logger) {
+    init(store: Store, flows: FlowRegistry, owner: String, lease: Duration = .seconds(60), concurrency: Int = 16, logger: Logger) {
         self.store = store
         self.flows = flows
-        self.wakeUp = wakeUp
+        wakeUp = WakeUp()
+        slots = RunSlots(capacity: concurrency, wakeUp: wakeUp)
+        self.lease = (owner, lease)
         self.logger = logger
         batcher = EventBatcher(store: store)
     }
 
     public func emit(_ event: IncomingEvent) async throws -> EmitOutcome {
         try await emit(key: "\(event.instance).\(event.trigger)", payload: event.payload, dedupKey: event.dedupKey, order: event.order)
+    }
+
+    public func emit(_ events: [IncomingEvent]) async throws -> [EmitOutcome] {
+        try await store(events.map { Pending(key: "\($0.instance).\($0.trigger)", payload: $0.payload, dedupKey: $0.dedupKey, order: $0.order) })
+            .map { ids in ids.map { .accepted(runs: $0.count) } ?? .duplicate }
     }
 
     /// Stores an event under a trigger key; flows whose `if:` rejects the event get no run.
@@ -59,21 +70,70 @@ public final class Intake: EventSink {
         return .pending
     }
 
+    /// An event on its way into the store.
+    private struct Pending {
+        var key: String
+        var payload: Value
+        var dedupKey: String
+        var order: EventOrder?
+    }
+
     /// Stores the event and its runs; `nil` for a duplicate.
     private func store(key: String, payload: Value, dedupKey: String, order: EventOrder?) async throws -> [String]? {
-        let scope = Scope(values: ["event": payload])
-        let runs = flows.flows(for: key).filter { flow in
-            guard let condition = flow.condition else { return true }
-            return (try? condition.evaluate(in: scope).isTruthy) ?? false
-        }.map { NewRun(flow: $0.name, flowVersion: $0.version, order: order) }
-        guard let ids = try await batcher.store(EventBatcher.Item(source: key, dedupKey: dedupKey, payload: payload, runs: runs)) else {
-            duplicates.increment()
-            return nil
+        try await store([Pending(key: key, payload: payload, dedupKey: dedupKey, order: order)])[0]
+    }
+
+    /// Stores events and their runs in one transaction; per event the run ids, or `nil` for a
+    /// duplicate. Runs that may start at once and find a free slot are stored leased to this hub
+    /// and handed to its worker with the event. Throws if any event could not be stored.
+    private func store(_ events: [Pending]) async throws -> [[String]?] {
+        let until = Store.now() + lease.duration.milliseconds
+        var handed: [[Bool]] = []
+        let items = events.map { event in
+            let scope = Scope(values: ["event": event.payload])
+            var runs = flows.flows(for: event.key).filter { flow in
+                guard let condition = flow.condition else { return true }
+                return (try? condition.evaluate(in: scope).isTruthy) ?? false
+            }.map { NewRun(flow: $0.name, flowVersion: $0.version, order: event.order) }
+            // A run with an order key may have to wait for an earlier one: it goes through the queue.
+            let reserved = runs.map { _ in event.order == nil && slots.reserve() }
+            for index in runs.indices where reserved[index] { runs[index].lease = RunLease(owner: lease.owner, until: until) }
+            handed.append(reserved)
+            return EventBatcher.Item(source: event.key, dedupKey: event.dedupKey, payload: event.payload, runs: runs)
         }
-        accepted.increment()
-        for flow in runs { MetricsCache.counter("hub_runs_started_total", [("flow", flow.flow)]).increment() }
-        if !ids.isEmpty { wakeUp.signal() }
-        return ids
+        var stored: [[String]?] = []
+        var failure: (any Error)?
+        var queued = false
+        for (index, (item, result)) in zip(items, await batcher.store(items)).enumerated() {
+            guard case .success(let ids?) = result else {
+                // Not stored (a duplicate, or the database failed): the reserved slots go back.
+                for _ in handed[index].filter({ $0 }) { slots.release() }
+                switch result {
+                case .failure(let error): failure = error
+                case .success: duplicates.increment()
+                }
+                stored.append(nil)
+                continue
+            }
+            accepted.increment()
+            for (position, (run, id)) in zip(item.runs, ids).enumerated() {
+                MetricsCache.counter("hub_runs_started_total", [("flow", run.flow)]).increment()
+                if handed[index][position] {
+                    slots.start(ClaimedRun(id: id, flow: run.flow, flowVersion: run.flowVersion, eventID: item.eventID),
+                                RunState(runID: id, event: item.payload))
+                } else {
+                    queued = true
+                }
+            }
+            stored.append(ids)
+        }
+        if queued {
+            slots.markBacklog()
+            wakeUp.signal()
+        }
+        // The events that were stored stay stored (a redelivery finds them as duplicates).
+        if let failure { throw failure }
+        return stored
     }
 
     /// Tells `hub.run_failed` flows, and the step's `on_error` flow, that a run failed for good.

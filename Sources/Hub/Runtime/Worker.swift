@@ -5,7 +5,7 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// Claims due runs from the store and executes them, up to `concurrency` at once. Runs held by
+/// Claims due runs from the store and executes them, as many at once as its slots allow. Runs held by
 /// a worker that died are claimed again when its lease runs out; on graceful shutdown the
 /// worker finishes the runs in flight, gives back the rest, and returns.
 public final class Worker: Service {
@@ -13,32 +13,29 @@ public final class Worker: Service {
     let flows: FlowRegistry
     let engine: Engine
     let intake: Intake
-    let owner: String
-    let concurrency: Int
-    let lease: Duration
+    var owner: String { intake.lease.owner }
+    var lease: Duration { intake.lease.duration }
     let pollInterval: Duration
     let logger: Logger
-    private let inFlight = Atomic<Int>(0)
+    private var slots: RunSlots { intake.slots }
 
-    init(store: Store, flows: FlowRegistry, engine: Engine, intake: Intake, owner: String, concurrency: Int = 16,
-         lease: Duration = .seconds(120), pollInterval: Duration = .seconds(1), logger: Logger)
-    {
+    init(store: Store, flows: FlowRegistry, engine: Engine, intake: Intake, pollInterval: Duration = .seconds(1), logger: Logger) {
         self.store = store
         self.flows = flows
         self.engine = engine
         self.intake = intake
-        self.owner = owner
-        self.concurrency = concurrency
-        self.lease = lease
         self.pollInterval = pollInterval
         self.logger = logger
     }
 
     public func run() async throws {
+        slots.accept(self)
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let free = concurrency - inFlight.load(ordering: .acquiring)
+                let free = slots.free
                 guard free > 0 else {
+                    // Runs may be queued behind the full worker: look again when a slot frees.
+                    slots.markBacklog()
                     await intake.wakeUp.wait(timeout: pollInterval)
                     continue
                 }
@@ -50,25 +47,28 @@ public final class Worker: Service {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
-                if claimed.isEmpty {
-                    await intake.wakeUp.wait(timeout: pollInterval)
-                    continue
-                }
+                slots.take(claimed.count)
                 for run in claimed {
-                    inFlight.add(1, ordering: .acquiringAndReleasing)
                     group.addTask {
-                        await self.execute(run)
-                        self.inFlight.subtract(1, ordering: .acquiringAndReleasing)
-                        self.intake.wakeUp.signal()
+                        await self.execute(run, state: nil)
+                        self.slots.release()
                     }
                 }
+                // Fewer than asked for: the queue is drained until the next signal.
+                if claimed.count < free { await intake.wakeUp.wait(timeout: pollInterval) }
             }
         }
+        // Runs handed over by intake are not in the group: wait for them (and for reservations
+        // being stored) before the leases still held go back to the queue.
+        slots.accept(nil)
+        let deadline = ContinuousClock.now + lease
+        while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         try? await store.release(owner: owner)
     }
 
-    /// Runs one claimed run to its next stop: done, failed, or waiting for a retry.
-    func execute(_ run: ClaimedRun) async {
+    /// Runs one run to its next stop: done, failed, or waiting for a retry. A run claimed from
+    /// the store has no `state` yet: its event and finished steps are loaded first.
+    func execute(_ run: ClaimedRun, state: RunState?) async {
         let metadata: Logger.Metadata = ["run.id": "\(run.id)", "flow.name": "\(run.flow)"]
         guard let flow = flows.flow(named: run.flow, version: run.flowVersion) else {
             logger.error("run's flow no longer exists", metadata: metadata)
@@ -76,19 +76,19 @@ public final class Worker: Service {
             return
         }
         do {
-            let state = try await store.state(of: run)
+            let state = if let state { state } else { try await store.state(of: run) }
             let journal = StoreJournal(store: store, owner: owner, lease: lease, flow: flow.name)
             switch try await engine.execute(flow, state: state, journal: journal) {
             case .completed:
                 try await store.finish(runID: run.id, owner: owner, status: .completed)
-                Counter(label: "hub_runs_finished_total", dimensions: [("flow", flow.name), ("status", "completed")]).increment()
+                MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "completed")]).increment()
             case .retry(let stepID, let delay, let error):
                 logger.debug("step will be retried", metadata: metadata.merging(["step.id": "\(stepID)", "error": "\(error)"]) { a, _ in a })
                 try await store.finish(runID: run.id, owner: owner, status: .queued, notBefore: Store.now() + delay.milliseconds)
             case .failed(let failure):
                 logger.error("run failed", metadata: metadata.merging(["step.id": "\(failure.stepID)", "error": "\(failure.error)"]) { a, _ in a })
                 try await store.finish(runID: run.id, owner: owner, status: .failed, failedStep: failure.stepID, error: failure.error.description)
-                Counter(label: "hub_runs_finished_total", dimensions: [("flow", flow.name), ("status", "failed")]).increment()
+                MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
                 try await intake.reportFailure(failure, runID: run.id, event: state.event, flow: flow)
             }
         } catch {

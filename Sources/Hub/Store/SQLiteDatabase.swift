@@ -3,28 +3,44 @@ import Flows
 import Foundation
 import Synchronization
 
-/// A SQLite database file (WAL mode) served by a small pool of connections.
+/// A SQLite database file (WAL mode) served by a small pool of connections plus a writer.
 ///
-/// SQLite allows one writer at a time. Writers from this instance queue on an in-process lock instead of
-/// colliding inside SQLite: every autocommit write statement and every `transaction` (which uses
-/// `BEGIN IMMEDIATE`) holds it, so they never see `SQLITE_BUSY` from each other. `busy_timeout` still covers
-/// other processes. Readers run in parallel with the writer, as WAL allows. A transaction begun by hand with
-/// `BEGIN` inside `withConnection` is not covered by the lock; use `transaction` for writes that belong together.
+/// `transaction` goes to the writer connection, which commits transactions of the same moment
+/// together (`SQLiteGroupCommit`) and leaves checkpoints to `WALCheckpointer`. SQLite allows one writer
+/// at a time: writers from this instance queue on an in-process lock instead of colliding inside SQLite:
+/// every autocommit write statement of the pool and every writer batch (`BEGIN IMMEDIATE`) holds it, so
+/// they never see `SQLITE_BUSY` from each other. `busy_timeout` still covers other processes. Readers run
+/// in parallel with the writer, as WAL allows. A transaction begun by hand with `BEGIN` inside
+/// `withConnection` is not covered by the lock; use `transaction` for writes that belong together.
 public final class SQLiteDatabase: SQLDatabase {
     public var dialect: SQLDialect { .sqlite }
 
     private let pool: ConnectionPool<SQLiteConnection>
+    /// Transactions go through the writer connection's group commit (absent for ":memory:").
+    private let groupCommit: SQLiteGroupCommit?
+    /// Checkpoints the log for the writer, off its commits.
+    private let checkpointer: WALCheckpointer?
 
-    /// Opens (creating when missing) the database at `path` with `poolSize` connections.
+    /// Opens (creating when missing) the database at `path` with `poolSize` connections plus a writer.
     /// `":memory:"` gives a private in-memory database served by a single connection.
     public init(path: String, poolSize: Int = 4) throws {
         let gate = WriteGate()
         // Opening the first connection here creates the file and reports a bad path to the caller right away.
         let first = try SQLiteConnection(path: path, writeGate: gate)
         // Every connection to ":memory:" would get its own empty database.
-        let size = path == ":memory:" ? 1 : poolSize
-        pool = ConnectionPool(label: "hub.sqlite", size: size, first: first) {
+        let inMemory = path == ":memory:"
+        pool = ConnectionPool(label: "hub.sqlite", size: inMemory ? 1 : poolSize, first: first) {
             try SQLiteConnection(path: path, writeGate: gate)
+        }
+        if inMemory {
+            groupCommit = nil
+            checkpointer = nil
+        } else {
+            let writer = try SQLiteConnection(path: path, writeGate: gate)
+            let checkpointer = WALCheckpointer(connection: try SQLiteConnection(path: path, writeGate: gate))
+            writer.checkpoint(with: checkpointer)
+            groupCommit = SQLiteGroupCommit(connection: writer)
+            self.checkpointer = checkpointer
         }
     }
 
@@ -35,15 +51,19 @@ public final class SQLiteDatabase: SQLDatabase {
         try await pool.withConnection { try body($0) }
     }
 
-    /// Runs `body` between `BEGIN IMMEDIATE` and `COMMIT`, rolling back when it throws.
+    /// Runs `body` in a transaction, rolling back its changes when it throws; it may share its
+    /// commit with transactions asked for at the same moment (`SQLiteGroupCommit`).
     public func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
-        try await pool.withConnection { try $0.inTransaction(body) }
+        if let groupCommit { return try await groupCommit.transaction(body) }
+        return try await pool.withConnection { try $0.inTransaction(body) }
     }
 
     /// Waits for running statements, then closes every connection.
     public func close() async {
+        await groupCommit?.close()
+        await checkpointer?.close()
         await pool.close()
     }
 }
@@ -68,7 +88,9 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     private var db: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    /// The raw handle, for hooks set up elsewhere (checkpointing).
+    var handle: OpaquePointer? { db }
+    private var statements: [String: PreparedStatement] = [:]
     private let writeGate: WriteGate
 
     init(path: String, writeGate: WriteGate) throws {
@@ -108,7 +130,7 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
     }
 
     func close() {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for prepared in statements.values { sqlite3_finalize(prepared.statement) }
         statements.removeAll()
         if let db { sqlite3_close_v2(db) }
         db = nil
@@ -116,11 +138,10 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
 
     func query(_ sql: String, _ parameters: [Value]) throws -> [SQLRow] {
         var rows: [SQLRow] = []
-        try run(sql, parameters) { statement in
-            let count = sqlite3_column_count(statement)
-            let columns = (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) }
-            let values = (0..<count).map { SQLiteConnection.value(statement, column: $0) }
-            rows.append(SQLRow(columns: columns, values: values))
+        try run(sql, parameters) { prepared in
+            let columns = prepared.columns
+            let values = columns.kinds.indices.map { SQLiteConnection.value(prepared.statement, column: Int32($0), kind: columns.kinds[$0]) }
+            rows.append(SQLRow(columns: columns.names, values: values))
         }
         return rows
     }
@@ -156,6 +177,23 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
         }
     }
 
+    /// Runs `body` in a savepoint of the open transaction: when it throws, only its own changes are
+    /// rolled back and its error is the result. Throws when the whole transaction was lost (SQLite
+    /// rolls everything back on some errors, such as a full disk), so later bodies do not run outside it.
+    func inSavepoint<T>(_ body: (any SQLConnection) throws -> T) throws -> Result<T, any Error> {
+        try execute("SAVEPOINT hub_job", [])
+        do {
+            let value = try body(self)
+            try execute("RELEASE hub_job", [])
+            return .success(value)
+        } catch {
+            guard let db, sqlite3_get_autocommit(db) == 0 else { throw error }
+            sqlite3_exec(db, "ROLLBACK TO hub_job", nil, nil, nil)
+            sqlite3_exec(db, "RELEASE hub_job", nil, nil, nil)
+            return .failure(error)
+        }
+    }
+
     private func exec(_ sql: String) throws {
         guard let db else { throw ConnectionPool<SQLiteConnection>.closedError }
         let rc = sqlite3_exec(db, sql, nil, nil, nil)
@@ -163,30 +201,31 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
     }
 
     /// Prepares (or reuses), binds and steps a statement to completion, calling `row` for each result row.
-    private func run(_ sql: String, _ parameters: [Value], row: (OpaquePointer) throws -> Void) throws {
+    private func run(_ sql: String, _ parameters: [Value], row: (PreparedStatement) throws -> Void) throws {
         guard let db else { throw ConnectionPool<SQLiteConnection>.closedError }
-        let statement = try prepared(sql, db: db)
+        let prepared = try self.prepared(sql, db: db)
+        let statement = prepared.statement
         defer {
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }
-        try bind(parameters, to: statement, db: db)
+        try bind(parameters, to: prepared, db: db)
         func step() throws {
             var rc = sqlite3_step(statement)
             while rc == SQLITE_ROW {
-                try row(statement)
+                try row(prepared)
                 rc = sqlite3_step(statement)
             }
             guard rc == SQLITE_DONE else { throw SQLiteConnection.error(db: db, code: rc) }
         }
-        if sqlite3_stmt_readonly(statement) == 0 && sqlite3_get_autocommit(db) != 0 {
+        if !prepared.readOnly && sqlite3_get_autocommit(db) != 0 {
             try writeGate.run(step)
         } else {
             try step()
         }
     }
 
-    private func prepared(_ sql: String, db: OpaquePointer) throws -> OpaquePointer {
+    private func prepared(_ sql: String, db: OpaquePointer) throws -> PreparedStatement {
         if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         var tail: UnsafePointer<CChar>?
@@ -206,33 +245,35 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
                                message: "cannot run several statements in one call")
             }
         }
+        let prepared: PreparedStatement
+        do {
+            prepared = try PreparedStatement(statement)
+        } catch {
+            sqlite3_finalize(statement)
+            throw error
+        }
         if statements.count >= SQLiteConnection.statementCacheLimit {
-            for cached in statements.values { sqlite3_finalize(cached) }
+            for cached in statements.values { sqlite3_finalize(cached.statement) }
             statements.removeAll()
         }
-        statements[sql] = statement
-        return statement
+        statements[sql] = prepared
+        return prepared
     }
 
-    private func bind(_ parameters: [Value], to statement: OpaquePointer, db: OpaquePointer) throws {
+    private func bind(_ parameters: [Value], to prepared: PreparedStatement, db: OpaquePointer) throws {
         // Only $1…$n are bound; any other placeholder (?, :name, $n past the end) would silently become NULL.
-        var highest = 0
-        for index in stride(from: 1, through: sqlite3_bind_parameter_count(statement), by: 1) {
-            let name = sqlite3_bind_parameter_name(statement, index).map { String(cString: $0) } ?? "?"
-            guard name.first == "$", let number = Int(name.dropFirst()), number >= 1, number <= parameters.count
-            else {
-                throw SQLError(kind: .other, code: "SQLITE_RANGE",
-                               message: "placeholder \(name) has no parameter (\(parameters.count) given)")
-            }
-            highest = max(highest, number)
+        guard prepared.highestPlaceholder <= parameters.count else {
+            throw SQLError(kind: .other, code: "SQLITE_RANGE",
+                           message: "placeholder $\(prepared.highestPlaceholder) has no parameter (\(parameters.count) given)")
         }
         // Postgres refuses parameters past the highest placeholder; refusing them here keeps the dialects alike.
-        guard parameters.count <= highest else {
+        guard parameters.count <= prepared.highestPlaceholder else {
             throw SQLError(kind: .other, code: "SQLITE_RANGE",
-                           message: "\(parameters.count) parameters given but the statement uses \(highest)")
+                           message: "\(parameters.count) parameters given but the statement uses \(prepared.highestPlaceholder)")
         }
+        let statement = prepared.statement
         for (offset, value) in parameters.enumerated() {
-            let index = sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
+            let index = prepared.parameterIndex[offset]
             guard index > 0 else { continue }
             let rc: Int32
             switch value {
@@ -261,12 +302,11 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
     }
 
     /// Reads a column by its stored type; columns declared BOOLEAN or JSON/JSONB read back as Postgres returns them.
-    private static func value(_ statement: OpaquePointer, column: Int32) -> Value {
-        let declared = sqlite3_column_decltype(statement, column).map { String(cString: $0).uppercased() }
+    private static func value(_ statement: OpaquePointer, column: Int32, kind: PreparedStatement.ColumnKind) -> Value {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_INTEGER:
             let number = sqlite3_column_int64(statement, column)
-            if declared == "BOOLEAN" || declared == "BOOL" { return .bool(number != 0) }
+            if kind == .boolean { return .bool(number != 0) }
             return .number(Double(number))
         case SQLITE_FLOAT:
             return .number(sqlite3_column_double(statement, column))
@@ -274,7 +314,7 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
             let count = Int(sqlite3_column_bytes(statement, column))
             guard let bytes = sqlite3_column_text(statement, column) else { return .string("") }
             let text = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
-            if declared == "JSON" || declared == "JSONB", let parsed = try? Value(json: text) { return parsed }
+            if kind == .json, let parsed = try? Value(json: text) { return parsed }
             return .string(text)
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(statement, column))
@@ -323,5 +363,46 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
     /// The result code's C name (`SQLITE_CONSTRAINT_UNIQUE`), falling back to the primary code's name.
     private static func name(of code: Int32) -> String {
         extendedNames[code] ?? primaryNames[code & 0xff] ?? "SQLITE_\(code)"
+    }
+}
+
+/// A prepared statement with what each run needs to know about it, worked out once: which
+/// SQLite parameter index each `$n` has, whether it writes, and its result columns.
+final class PreparedStatement {
+    enum ColumnKind { case plain, boolean, json }
+
+    let statement: OpaquePointer
+    /// The SQLite index of `$1`, `$2` …, or 0 where the SQL does not use that number.
+    let parameterIndex: [Int32]
+    let highestPlaceholder: Int
+    let readOnly: Bool
+    /// Result column names and how to read them; known once the statement was prepared.
+    private(set) lazy var columns: (names: [String], kinds: [ColumnKind]) = {
+        let count = sqlite3_column_count(statement)
+        let names = (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) }
+        let kinds = (0..<count).map { column -> ColumnKind in
+            switch sqlite3_column_decltype(statement, column).map({ String(cString: $0).uppercased() }) {
+            case "BOOLEAN", "BOOL": .boolean
+            case "JSON", "JSONB": .json
+            default: .plain
+            }
+        }
+        return (names, kinds)
+    }()
+
+    /// Checks the placeholders: only `$1` … `$n` are allowed (any other would silently bind NULL).
+    init(_ statement: OpaquePointer) throws {
+        self.statement = statement
+        readOnly = sqlite3_stmt_readonly(statement) != 0
+        var byNumber: [Int: Int32] = [:]
+        for index in stride(from: 1, through: sqlite3_bind_parameter_count(statement), by: 1) {
+            let name = sqlite3_bind_parameter_name(statement, index).map { String(cString: $0) } ?? "?"
+            guard name.first == "$", let number = Int(name.dropFirst()), number >= 1 else {
+                throw SQLError(kind: .other, code: "SQLITE_RANGE", message: "placeholder \(name) is not of the form $1, $2 …")
+            }
+            byNumber[number] = index
+        }
+        highestPlaceholder = byNumber.keys.max() ?? 0
+        parameterIndex = (0..<highestPlaceholder).map { byNumber[$0 + 1] ?? 0 }
     }
 }

@@ -7,6 +7,8 @@ public struct NewRun: Sendable {
     public var notBefore: Int64?
     /// Runs with the same order key start one after another, by position.
     public var order: EventOrder?
+    /// Stored already running under this lease: handed straight to the hub's own worker.
+    public var lease: RunLease?
 
     public init(flow: String, flowVersion: String, notBefore: Int64? = nil, order: EventOrder? = nil) {
         self.flow = flow
@@ -14,6 +16,12 @@ public struct NewRun: Sendable {
         self.notBefore = notBefore
         self.order = order
     }
+}
+
+/// A worker's hold on a run: its owner id and until when (epoch milliseconds).
+public struct RunLease: Sendable {
+    public var owner: String
+    public var until: Int64
 }
 
 extension Store {
@@ -29,7 +37,7 @@ extension Store {
     func storeEvents(_ items: [EventBatcher.Item]) async -> [Result<[String]?, any Error>] {
         let now = Store.now()
         let rows = items.map { item in
-            (item, eventID: Store.newID(), payloadJSON: item.payload.json, runIDs: item.runs.map { _ in Store.newID() })
+            (item, eventID: item.eventID, payloadJSON: item.payload.json, runIDs: item.runs.map { _ in Store.newID() })
         }
         @Sendable func insert(_ db: any SQLConnection, _ row: (EventBatcher.Item, eventID: String, payloadJSON: String, runIDs: [String])) throws -> [String]? {
             let (item, eventID, payloadJSON, runIDs) = row
@@ -40,11 +48,14 @@ extension Store {
             for (run, id) in zip(item.runs, runIDs) {
                 try db.execute(
                     """
-                    INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position)
-                    VALUES ($1, $2, $3, $4, 'queued', $5, $6, $6, $7, $8)
+                    INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
+                                          lease_owner, lease_until)
+                    VALUES ($1, $2, $3, $4, $9, $5, $6, $6, $7, $8, $10, $11)
                     """,
                     [.string(id), .string(run.flow), .string(run.flowVersion), .string(eventID), .millis(run.notBefore ?? now), .millis(now),
-                     run.order.map { .string($0.key) } ?? .null, run.order.map { .millis($0.position) } ?? .null])
+                     run.order.map { .string($0.key) } ?? .null, run.order.map { .millis($0.position) } ?? .null,
+                     .string(run.lease == nil ? RunStatus.queued.rawValue : RunStatus.running.rawValue),
+                     run.lease.map { .string($0.owner) } ?? .null, run.lease.map { .millis($0.until) } ?? .null])
             }
             return runIDs
         }

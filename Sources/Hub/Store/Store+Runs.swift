@@ -16,17 +16,27 @@ public enum RunStatus: String, Sendable, CaseIterable {
 }
 
 extension Store {
-    /// Claims up to `limit` runs that are due, or whose worker's lease ran out (it died).
-    /// PostgreSQL skips rows other hubs are claiming at the same moment (`FOR UPDATE SKIP LOCKED`).
+    /// Claims up to `limit` runs whose worker's lease ran out (it died), then runs that are due,
+    /// oldest first. PostgreSQL skips rows other hubs are claiming at the same moment
+    /// (`FOR UPDATE SKIP LOCKED`).
+    ///
+    /// Two statements, each walking one part of the `(status, not_before)` index in order, so a
+    /// claim costs the same with a long queue as with a short one (one statement with `OR` made
+    /// SQLite collect and sort every queued run on each claim).
     public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedRun] {
         let now = Store.now()
         let until = now + lease.milliseconds
         let lock = database.dialect == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
-        let sql = """
+        let expired = """
+            UPDATE hub_runs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = $3
+            WHERE id IN (SELECT c.id FROM hub_runs c WHERE c.status = 'running' AND c.lease_until < $3 LIMIT $4 \(lock))
+            RETURNING id, flow, flow_version, event_id
+            """
+        let due = """
             UPDATE hub_runs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = $3
             WHERE id IN (
                 SELECT c.id FROM hub_runs c
-                WHERE ((c.status = 'queued' AND c.not_before <= $3) OR (c.status = 'running' AND c.lease_until < $3))
+                WHERE c.status = 'queued' AND c.not_before <= $3
                   AND (c.order_key IS NULL OR NOT EXISTS (
                       SELECT 1 FROM hub_runs e WHERE e.order_key = c.order_key AND e.order_position < c.order_position
                       AND e.status IN ('queued', 'running')))
@@ -35,7 +45,9 @@ extension Store {
             RETURNING id, flow, flow_version, event_id
             """
         let rows = try await database.withConnection { db in
-            try db.query(sql, [.string(owner), .millis(until), .millis(now), .number(Double(limit))])
+            let resumed = try db.query(expired, [.string(owner), .millis(until), .millis(now), .number(Double(limit))])
+            guard resumed.count < limit else { return resumed }
+            return try resumed + db.query(due, [.string(owner), .millis(until), .millis(now), .number(Double(limit - resumed.count))])
         }
         return rows.map {
             ClaimedRun(id: $0["id"]?.text ?? "", flow: $0["flow"]?.text ?? "", flowVersion: $0["flow_version"]?.text ?? "",
@@ -107,7 +119,8 @@ extension Store {
     /// Finishes a claimed run: completed, failed (dead letter), or back in the queue after `retryAt`.
     func finish(runID: String, owner: String, status: RunStatus, notBefore: Int64? = nil, failedStep: String? = nil, error: String? = nil) async throws {
         let now = Store.now()
-        try await database.execute("""
+        // A transaction, not a lone statement: on SQLite it shares a commit with the others of the moment.
+        _ = try await database.transaction { db in try db.execute("""
                 UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
                     lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
                 WHERE id = $1 AND lease_owner = $2
@@ -115,6 +128,7 @@ extension Store {
                 [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
                  failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now),
                  status == .completed || status == .failed ? .millis(now) : .null])
+        }
     }
 
     /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.
