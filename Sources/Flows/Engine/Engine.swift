@@ -84,6 +84,9 @@ extension Flow {
     /// The zone templates format dates in: the schedule's, or UTC.
     public var timeZone: TimeZone {
         if case .cron(_, let zone, _) = trigger { return zone }
-        return TimeZone(identifier: "UTC")!
+        return Flow.utc
     }
+
+    /// Made once: looking a zone up by name goes through Foundation's zone database each time.
+    private static let utc = TimeZone(identifier: "UTC")!
 }

@@ -119,8 +119,7 @@ extension Store {
     /// Finishes a claimed run: completed, failed (dead letter), or back in the queue after `retryAt`.
     func finish(runID: String, owner: String, status: RunStatus, notBefore: Int64? = nil, failedStep: String? = nil, error: String? = nil) async throws {
         let now = Store.now()
-        // A transaction, not a lone statement: on SQLite it shares a commit with the others of the moment.
-        _ = try await database.transaction { db in try db.execute("""
+        try await write("""
                 UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
                     lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
                 WHERE id = $1 AND lease_owner = $2
@@ -128,7 +127,6 @@ extension Store {
                 [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
                  failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now),
                  status == .completed || status == .failed ? .millis(now) : .null])
-        }
     }
 
     /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.
