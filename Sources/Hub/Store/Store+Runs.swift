@@ -77,35 +77,51 @@ extension Store {
 
     /// Records a finished (or skipped) step; only the lease holder may write.
     func recordStep(runID: String, owner: String, lease: Duration, stepID: String, index: Int, result: Value, skipped: Bool) async throws {
-        let now = Store.now()
-        let status = skipped ? "skipped" : "completed"
-        try await database.transaction { db in
-            try Store.renewLease(db, runID: runID, owner: owner, until: now + lease.milliseconds, now: now)
-            try Store.upsertStep(db, runID: runID, stepID: stepID, index: index, status: status, attemptsDelta: 0,
-                                 result: result.json, error: nil, now: now)
-        }
+        try await recordStepOutcome(runID: runID, owner: owner, lease: lease, stepID: stepID, index: index,
+                                    status: skipped ? "skipped" : "completed", attemptsDelta: 0, result: result.json, error: nil)
     }
 
     func recordStepFailure(runID: String, owner: String, lease: Duration, stepID: String, index: Int, error: String) async throws {
-        let now = Store.now()
-        try await database.transaction { db in
-            try Store.renewLease(db, runID: runID, owner: owner, until: now + lease.milliseconds, now: now)
-            try Store.upsertStep(db, runID: runID, stepID: stepID, index: index, status: "failed", attemptsDelta: 1,
-                                 result: nil, error: error, now: now)
-        }
+        try await recordStepOutcome(runID: runID, owner: owner, lease: lease, stepID: stepID, index: index,
+                                    status: "failed", attemptsDelta: 1, result: nil, error: error)
     }
 
-    private static func upsertStep(_ db: any SQLConnection, runID: String, stepID: String, index: Int, status: String,
-                                   attemptsDelta: Int, result: String?, error: String?, now: Int64) throws
+    /// Renews the lease and upserts the step in one go: a transaction on SQLite (group-committed),
+    /// one statement on Postgres (one round trip instead of four).
+    private func recordStepOutcome(runID: String, owner: String, lease: Duration, stepID: String, index: Int, status: String,
+                                   attemptsDelta: Int, result: String?, error: String?) async throws
     {
-        try db.execute("""
+        let now = Store.now()
+        let until = now + lease.milliseconds
+        let step: [Value] = [.string(runID), .string(stepID), .number(Double(index)), .string(status), .number(Double(attemptsDelta)),
+                             result.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now)]
+        guard database.dialect == .postgres else {
+            try await database.transaction { db in
+                try Store.renewLease(db, runID: runID, owner: owner, until: until, now: now)
+                try db.execute("INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at) "
+                               + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) " + Store.stepConflict, step)
+            }
+            return
+        }
+        let written = try await database.query("""
+            WITH lease AS (
+                UPDATE hub_runs SET lease_until = $9, updated_at = $8 WHERE id = $1 AND lease_owner = $10 AND status = 'running' RETURNING id
+            )
             INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (run_id, step_id) DO UPDATE SET status = $4, attempts = hub_run_steps.attempts + $5,
-                result = COALESCE($6, hub_run_steps.result), error = COALESCE($7, hub_run_steps.error), updated_at = $8
-            """,
-            [.string(runID), .string(stepID), .number(Double(index)), .string(status), .number(Double(attemptsDelta)),
-             result.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now)])
+            SELECT $1, $2, $3::integer, $4, $5::integer, $6, $7, $8::bigint FROM lease
+            \(Store.stepConflict) RETURNING run_id
+            """, step + [.millis(until), .string(owner)])
+        guard !written.isEmpty else { throw Store.leaseLost(runID) }
+    }
+
+    /// What a step's second record (a retry, a later outcome) changes.
+    private static let stepConflict = """
+        ON CONFLICT (run_id, step_id) DO UPDATE SET status = $4, attempts = hub_run_steps.attempts + $5,
+            result = COALESCE($6, hub_run_steps.result), error = COALESCE($7, hub_run_steps.error), updated_at = $8
+        """
+
+    private static func leaseLost(_ runID: String) -> HubError {
+        HubError(code: "lease-lost", "run \(runID) is no longer held by this worker")
     }
 
     /// Extends the worker's lease with each step; a worker whose lease was taken over
@@ -113,7 +129,7 @@ extension Store {
     private static func renewLease(_ db: any SQLConnection, runID: String, owner: String, until: Int64, now: Int64) throws {
         let changed = try db.execute("UPDATE hub_runs SET lease_until = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
                                      [.string(runID), .string(owner), .millis(until), .millis(now)])
-        guard changed == 1 else { throw HubError(code: "lease-lost", "run \(runID) is no longer held by this worker") }
+        guard changed == 1 else { throw leaseLost(runID) }
     }
 
     /// Finishes a claimed run: completed, failed (dead letter), or back in the queue after `retryAt`.
