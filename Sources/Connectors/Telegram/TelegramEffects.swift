@@ -53,7 +53,7 @@ struct TelegramEffects: Sendable {
         var pause = Duration.milliseconds(100)
         for attempt in 1...12 {
             do {
-                try await database.execute("""
+                try await database.write("""
                     INSERT INTO telegram_effects (key, action, result, created_at) VALUES ($1, $2, $3, $4)
                     ON CONFLICT (key) DO UPDATE SET result = $3
                     """, [.string(key), .string(action), .string(Value.object(result).json), .number(Double(Self.now()))])
@@ -87,7 +87,7 @@ struct TelegramEffects: Sendable {
 
     func recordInvite(_ link: String, chat: Int64, name: String, expiresAt: Int64) async throws {
         guard let database else { return }
-        try await database.execute("""
+        try await database.write("""
             INSERT INTO telegram_invite_links (invite_link, chat_id, name, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, 0, $5)
             ON CONFLICT (invite_link) DO NOTHING
             """, [.string(link), .id(chat), .string(name), .id(expiresAt), .id(Self.now())])
@@ -95,7 +95,7 @@ struct TelegramEffects: Sendable {
 
     func markRevoked(_ link: String) async throws {
         guard let database else { return }
-        try await database.execute("UPDATE telegram_invite_links SET revoked = 1 WHERE invite_link = $1", [.string(link)])
+        try await database.write("UPDATE telegram_invite_links SET revoked = 1 WHERE invite_link = $1", [.string(link)])
     }
 
     /// Unix seconds, as Telegram counts time.

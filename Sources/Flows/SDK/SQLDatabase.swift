@@ -57,6 +57,15 @@ extension SQLDatabase {
     public func execute(_ sql: String, _ parameters: [Value] = []) async throws -> Int {
         try await withConnection { try $0.execute(sql, parameters) }
     }
+
+    /// One write statement, committed the cheapest way: on SQLite through `transaction`, which
+    /// shares a commit with the transactions of the moment; on Postgres as a lone statement, which
+    /// commits by itself in one round trip.
+    @discardableResult
+    public func write(_ sql: String, _ parameters: [Value] = []) async throws -> Int {
+        guard dialect == .sqlite else { return try await execute(sql, parameters) }
+        return try await transaction { try $0.execute(sql, parameters) }
+    }
 }
 
 /// A database error with the server's SQLSTATE (Postgres) or result code name (SQLite).

@@ -77,17 +77,20 @@ public final class Worker: Service {
         }
         do {
             let state = if let state { state } else { try await store.state(of: run) }
-            let journal = StoreJournal(store: store, owner: owner, lease: lease, flow: flow.name)
+            let specs = engine.specs
+            let journal = StoreJournal(store: store, owner: owner, lease: lease, flow: flow.name) { step in
+                specs[step.instance]?.action(step.action)?.hasSideEffects == false
+            }
             switch try await engine.execute(flow, state: state, journal: journal) {
             case .completed:
-                try await store.finish(runID: run.id, owner: owner, status: .completed)
+                try await journal.finish(runID: run.id, status: .completed)
                 MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "completed")]).increment()
             case .retry(let stepID, let delay, let error):
                 logger.debug("step will be retried", metadata: metadata.merging(["step.id": "\(stepID)", "error": "\(error)"]) { a, _ in a })
-                try await store.finish(runID: run.id, owner: owner, status: .queued, notBefore: Store.now() + delay.milliseconds)
+                try await journal.finish(runID: run.id, status: .queued, notBefore: Store.now() + delay.milliseconds)
             case .failed(let failure):
                 logger.error("run failed", metadata: metadata.merging(["step.id": "\(failure.stepID)", "error": "\(failure.error)"]) { a, _ in a })
-                try await store.finish(runID: run.id, owner: owner, status: .failed, failedStep: failure.stepID, error: failure.error.description)
+                try await journal.finish(runID: run.id, status: .failed, failedStep: failure.stepID, error: failure.error.description)
                 MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
                 try await intake.reportFailure(failure, runID: run.id, event: state.event, flow: flow)
             }

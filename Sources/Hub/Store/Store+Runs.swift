@@ -75,74 +75,25 @@ extension Store {
         return state
     }
 
-    /// Records a finished (or skipped) step; only the lease holder may write.
-    func recordStep(runID: String, owner: String, lease: Duration, stepID: String, index: Int, result: Value, skipped: Bool) async throws {
-        try await recordStepOutcome(runID: runID, owner: owner, lease: lease, stepID: stepID, index: index,
-                                    status: skipped ? "skipped" : "completed", attemptsDelta: 0, result: result.json, error: nil)
-    }
-
-    func recordStepFailure(runID: String, owner: String, lease: Duration, stepID: String, index: Int, error: String) async throws {
-        try await recordStepOutcome(runID: runID, owner: owner, lease: lease, stepID: stepID, index: index,
-                                    status: "failed", attemptsDelta: 1, result: nil, error: error)
-    }
-
-    /// Renews the lease and upserts the step in one go: a transaction on SQLite (group-committed),
-    /// one statement on Postgres (one round trip instead of four).
-    private func recordStepOutcome(runID: String, owner: String, lease: Duration, stepID: String, index: Int, status: String,
-                                   attemptsDelta: Int, result: String?, error: String?) async throws
+    /// Finishes a claimed run: completed, failed (dead letter), or back in the queue after `retryAt`,
+    /// writing step records that were still waiting (see `StoreJournal`) in the same go.
+    func finish(runID: String, owner: String, status: RunStatus, notBefore: Int64? = nil, failedStep: String? = nil, error: String? = nil,
+                steps: [StepOutcome] = []) async throws
     {
         let now = Store.now()
-        let until = now + lease.milliseconds
-        let step: [Value] = [.string(runID), .string(stepID), .number(Double(index)), .string(status), .number(Double(attemptsDelta)),
-                             result.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now)]
-        guard database.dialect == .postgres else {
-            try await database.transaction { db in
-                try Store.renewLease(db, runID: runID, owner: owner, until: until, now: now)
-                try db.execute("INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at) "
-                               + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) " + Store.stepConflict, step)
-            }
+        let sql = """
+            UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
+                lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
+            WHERE id = $1 AND lease_owner = $2
+            """
+        let parameters: [Value] = [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
+                                   failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now),
+                                   status == .completed || status == .failed ? .millis(now) : .null]
+        guard !steps.isEmpty else {
+            try await database.write(sql, parameters)
             return
         }
-        let written = try await database.query("""
-            WITH lease AS (
-                UPDATE hub_runs SET lease_until = $9, updated_at = $8 WHERE id = $1 AND lease_owner = $10 AND status = 'running' RETURNING id
-            )
-            INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
-            SELECT $1, $2, $3::integer, $4, $5::integer, $6, $7, $8::bigint FROM lease
-            \(Store.stepConflict) RETURNING run_id
-            """, step + [.millis(until), .string(owner)])
-        guard !written.isEmpty else { throw Store.leaseLost(runID) }
-    }
-
-    /// What a step's second record (a retry, a later outcome) changes.
-    private static let stepConflict = """
-        ON CONFLICT (run_id, step_id) DO UPDATE SET status = $4, attempts = hub_run_steps.attempts + $5,
-            result = COALESCE($6, hub_run_steps.result), error = COALESCE($7, hub_run_steps.error), updated_at = $8
-        """
-
-    private static func leaseLost(_ runID: String) -> HubError {
-        HubError(code: "lease-lost", "run \(runID) is no longer held by this worker")
-    }
-
-    /// Extends the worker's lease with each step; a worker whose lease was taken over
-    /// (it stalled and another claimed the run) must stop writing.
-    private static func renewLease(_ db: any SQLConnection, runID: String, owner: String, until: Int64, now: Int64) throws {
-        let changed = try db.execute("UPDATE hub_runs SET lease_until = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-                                     [.string(runID), .string(owner), .millis(until), .millis(now)])
-        guard changed == 1 else { throw leaseLost(runID) }
-    }
-
-    /// Finishes a claimed run: completed, failed (dead letter), or back in the queue after `retryAt`.
-    func finish(runID: String, owner: String, status: RunStatus, notBefore: Int64? = nil, failedStep: String? = nil, error: String? = nil) async throws {
-        let now = Store.now()
-        try await write("""
-                UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
-                    lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
-                WHERE id = $1 AND lease_owner = $2
-                """,
-                [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
-                 failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now),
-                 status == .completed || status == .failed ? .millis(now) : .null])
+        try await writeSteps(runID: runID, steps, now: now, holding: sql + " RETURNING id", parameters)
     }
 
     /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.

@@ -56,14 +56,6 @@ public final class Store: Sendable {
     public func close() async { await database.close() }
 
     /// Milliseconds since 1970: every time column uses this.
-    /// One write statement. On SQLite it goes through the group commit, sharing a commit with the
-    /// transactions of the moment; on Postgres a lone statement commits by itself in one round trip.
-    @discardableResult
-    func write(_ sql: String, _ parameters: [Value]) async throws -> Int {
-        guard database.dialect == .sqlite else { return try await database.execute(sql, parameters) }
-        return try await database.transaction { try $0.execute(sql, parameters) }
-    }
-
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     /// A random (version 4) UUID in lowercase, formatted directly: Foundation's `uuidString`

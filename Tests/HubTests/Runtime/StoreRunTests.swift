@@ -74,9 +74,9 @@ import Testing
             let taken = try await store.claim(owner: "B", limit: 10, lease: .seconds(60))
             try #require(taken.map(\.id) == claimed.map(\.id))
             await #expect(throws: HubError.self) {
-                try await store.recordStep(runID: claimed[0].id, owner: "A", lease: .seconds(60), stepID: "s", index: 0, result: 1, skipped: false)
+                try await store.recordSteps(runID: claimed[0].id, owner: "A", lease: .seconds(60), [.finished("s", index: 0, result: 1, skipped: false)])
             }
-            try await store.recordStep(runID: taken[0].id, owner: "B", lease: .seconds(60), stepID: "s", index: 0, result: ["ok": true], skipped: false)
+            try await store.recordSteps(runID: taken[0].id, owner: "B", lease: .seconds(60), [.finished("s", index: 0, result: ["ok": true], skipped: false)])
             let state = try await store.state(of: taken[0])
             #expect(state.results == ["s": ["ok": true]])
         }
@@ -87,9 +87,9 @@ import Testing
         try await Self.withStore(kind) { store in
             _ = try await store.storeEvent(source: "x", dedupKey: "1", payload: ["n": 1], runs: [NewRun(flow: "f", flowVersion: "v")])
             let run = try #require(try await store.claim(owner: "A", limit: 1, lease: .seconds(60)).first)
-            try await store.recordStep(runID: run.id, owner: "A", lease: .seconds(60), stepID: "one", index: 0, result: 1, skipped: false)
+            try await store.recordSteps(runID: run.id, owner: "A", lease: .seconds(60), [.finished("one", index: 0, result: 1, skipped: false)])
             for _ in 0..<3 {
-                try await store.recordStepFailure(runID: run.id, owner: "A", lease: .seconds(60), stepID: "two", index: 1, error: "boom [http-503]")
+                try await store.recordSteps(runID: run.id, owner: "A", lease: .seconds(60), [.failed("two", index: 1, error: "boom [http-503]")])
             }
             try await store.finish(runID: run.id, owner: "A", status: .failed, failedStep: "two", error: "boom [http-503]")
             #expect(try await store.runs(status: "failed").map(\.failedStep) == ["two"])

@@ -1,0 +1,82 @@
+import Flows
+
+/// A step's outcome as recorded.
+struct StepOutcome: Sendable {
+    var stepID: String
+    var index: Int
+    var status: String
+    /// 1 for a failed try, else 0.
+    var attemptsDelta: Int
+    var result: String?
+    var error: String?
+
+    static func finished(_ stepID: String, index: Int, result: Value, skipped: Bool) -> StepOutcome {
+        StepOutcome(stepID: stepID, index: index, status: skipped ? "skipped" : "completed", attemptsDelta: 0, result: result.json, error: nil)
+    }
+
+    static func failed(_ stepID: String, index: Int, error: String) -> StepOutcome {
+        StepOutcome(stepID: stepID, index: index, status: "failed", attemptsDelta: 1, result: nil, error: error)
+    }
+}
+
+extension Store {
+    /// Records step outcomes and renews the worker's lease; only the lease holder may write.
+    func recordSteps(runID: String, owner: String, lease: Duration, _ steps: [StepOutcome]) async throws {
+        let now = Store.now()
+        try await writeSteps(runID: runID, steps, now: now,
+                             holding: "UPDATE hub_runs SET lease_until = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id",
+                             [.string(runID), .string(owner), .millis(now + lease.milliseconds), .millis(now)])
+    }
+
+    /// Runs `holding` (an UPDATE of the run that returns its id only while this worker holds it)
+    /// and upserts `steps` only if it did; throws `lease-lost` otherwise. A transaction on SQLite
+    /// (group-committed); one statement on Postgres, the update as a CTE (one round trip).
+    func writeSteps(runID: String, _ steps: [StepOutcome], now: Int64, holding: String, _ parameters: [Value]) async throws {
+        guard !steps.isEmpty else {
+            guard !(try await database.transaction { try $0.query(holding, parameters) }).isEmpty else { throw Store.leaseLost(runID) }
+            return
+        }
+        var values: [Value] = parameters + [.string(runID), .millis(now)]
+        let run = parameters.count + 1
+        var tuples: [String] = []
+        for step in steps {
+            let n = values.count
+            // Casts, as Postgres cannot tell a VALUES list's types otherwise.
+            tuples.append("(CAST($\(n + 1) AS TEXT), CAST($\(n + 2) AS INTEGER), CAST($\(n + 3) AS TEXT), CAST($\(n + 4) AS INTEGER), "
+                          + "CAST($\(n + 5) AS TEXT), CAST($\(n + 6) AS TEXT))")
+            values += [.string(step.stepID), .number(Double(step.index)), .string(step.status), .number(Double(step.attemptsDelta)),
+                       step.result.map(Value.string) ?? .null, step.error.map(Value.string) ?? .null]
+        }
+        let rows = "v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", ")))"
+        // `WHERE true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
+        let insert = """
+            INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
+            SELECT CAST($\(run) AS TEXT), v.step_id, v.step_index, v.status, v.attempts, v.result, v.error, CAST($\(run + 1) AS BIGINT)
+            FROM %@ WHERE true
+            \(Store.stepConflict)
+            """
+        if database.dialect == .postgres {
+            let sql = "WITH held AS (\(holding)), \(rows) " + insert.replacingOccurrences(of: "%@", with: "held, v") + " RETURNING run_id"
+            guard !(try await database.query(sql, values)).isEmpty else { throw Store.leaseLost(runID) }
+            return
+        }
+        // SQLite has no UPDATE inside WITH: the update first, then the rows if it held.
+        let sql = "WITH \(rows) " + insert.replacingOccurrences(of: "%@", with: "v")
+        let rowValues = values
+        try await database.transaction { db in
+            guard !(try db.query(holding, parameters)).isEmpty else { throw Store.leaseLost(runID) }
+            try db.execute(sql, rowValues)
+        }
+    }
+
+    /// What a step's second record (a retry, a later outcome) changes.
+    private static let stepConflict = """
+        ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempts = hub_run_steps.attempts + excluded.attempts,
+            result = COALESCE(excluded.result, hub_run_steps.result), error = COALESCE(excluded.error, hub_run_steps.error),
+            updated_at = excluded.updated_at
+        """
+
+    static func leaseLost(_ runID: String) -> HubError {
+        HubError(code: "lease-lost", "run \(runID) is no longer held by this worker")
+    }
+}
