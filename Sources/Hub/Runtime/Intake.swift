@@ -18,7 +18,7 @@ public final class Intake: EventSink {
     private let accepted = Counter(label: "hub_events_total", dimensions: [("outcome", "accepted")])
     private let duplicates = Counter(label: "hub_events_total", dimensions: [("outcome", "duplicate")])
 
-    init(store: Store, flows: FlowRegistry, owner: String, lease: Duration = .seconds(60), concurrency: Int = 16, logger: Logger) {
+    init(store: Store, flows: FlowRegistry, owner: String, lease: Duration = .seconds(60), concurrency: Int = 64, logger: Logger) {
         self.store = store
         self.flows = flows
         wakeUp = WakeUp()
