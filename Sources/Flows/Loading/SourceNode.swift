@@ -68,7 +68,7 @@ extension SourceNode {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw syntaxDiagnostic(error, file: file)
+            throw syntaxDiagnostic(error, text: text, file: file)
         } catch {
             throw Diagnostic.error(at: SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(error)", code: "yaml-syntax")
         }
@@ -98,7 +98,7 @@ extension SourceNode {
         }
     }
 
-    private static func syntaxDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
+    private static func syntaxDiagnostic(_ error: YamlError, text: String, file: String) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
@@ -111,10 +111,42 @@ extension SourceNode {
             }
             return .error(at: location(mark, file), "invalid YAML: \(problem)", code: "yaml-syntax", notes: notes)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return .error(at: location(context.mark, file), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
+            // Yams marks the mapping; point at the key's second appearance when it can be found.
+            let at = duplicates.lazy.compactMap { repeatedKey($0, in: text, mapping: context.mark) }.first
+                .map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? location(context.mark, file)
+            return .error(at: at, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
                           code: "duplicate-key", notes: ["each key may appear once; remove or rename the repeated one"])
         default:
             return .error(at: SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", code: "yaml-syntax")
         }
+    }
+
+    /// Where `key` appears the second time as a key of the block mapping that starts at `mapping`:
+    /// a line from there on that holds `key:` (plain or quoted) at the mapping's column, before the
+    /// mapping ends (a line indented less). Nil for flow mappings and anything else.
+    static func repeatedKey(_ key: String, in text: String, mapping: Mark) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let column = mapping.column - 1
+        guard mapping.line >= 1, mapping.line <= lines.count else { return nil }
+        let keys = ["\(key):", "\"\(key)\":", "'\(key)':"]
+        var seen = false
+        for index in (mapping.line - 1)..<lines.count {
+            let content: Substring
+            if index == mapping.line - 1 {
+                // The first key may follow a `- ` on the mapping's first line.
+                content = lines[index].dropFirst(column)
+            } else {
+                let indent = lines[index].prefix { $0 == " " }.count
+                let rest = lines[index].dropFirst(indent)
+                if indent < column && !rest.isEmpty && !rest.hasPrefix("#") { return nil }
+                guard indent == column else { continue }
+                content = rest
+            }
+            if keys.contains(where: { content.hasPrefix($0) }) {
+                if seen { return (index + 1, column + 1) }
+                seen = true
+            }
+        }
+        return nil
     }
 }

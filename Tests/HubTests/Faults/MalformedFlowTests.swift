@@ -71,8 +71,8 @@ import Testing
         Mistake(name: "unknown top-level key", code: "unknown-key", line: 3) { n in
             "name: generated-\(n)\non: { http: /hooks/generated-\(n) }\nstepz:\n  - do: core.log\n    with: { message: hi }\n"
         },
-        // Reported where the mapping starts (line 1), not at the repeated key on line 3.
-        Mistake(name: "duplicate key", code: "duplicate-key", line: 1) { n in
+        // Reported at the repeated key (line 3), not where the mapping starts.
+        Mistake(name: "duplicate key", code: "duplicate-key", line: 3) { n in
             "name: generated-\(n)\non: { http: /hooks/generated-\(n) }\nname: again-\(n)\nsteps:\n  - do: core.log\n    with: { message: hi }\n"
         },
         Mistake(name: "unknown input", code: "unknown-input", line: 5) { n in
