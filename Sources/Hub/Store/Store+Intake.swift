@@ -37,36 +37,15 @@ extension Store {
     func storeEvents(_ items: [EventBatcher.Item]) async -> [Result<[String]?, any Error>] {
         let now = Store.now()
         let rows = items.map { item in
-            (item, eventID: item.eventID, payloadJSON: item.payload.json, runIDs: item.runs.map { _ in Store.newID() })
-        }
-        @Sendable func insert(_ db: any SQLConnection, _ row: (EventBatcher.Item, eventID: String, payloadJSON: String, runIDs: [String])) throws -> [String]? {
-            let (item, eventID, payloadJSON, runIDs) = row
-            let inserted = try db.query(
-                "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id",
-                [.string(eventID), .string(item.source), .string(item.dedupKey), .string(payloadJSON), .millis(now)])
-            guard !inserted.isEmpty else { return nil }
-            for (run, id) in zip(item.runs, runIDs) {
-                try db.execute(
-                    """
-                    INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
-                                          lease_owner, lease_until)
-                    VALUES ($1, $2, $3, $4, $9, $5, $6, $6, $7, $8, $10, $11)
-                    """,
-                    [.string(id), .string(run.flow), .string(run.flowVersion), .string(eventID), .millis(run.notBefore ?? now), .millis(now),
-                     run.order.map { .string($0.key) } ?? .null, run.order.map { .millis($0.position) } ?? .null,
-                     .string(run.lease == nil ? RunStatus.queued.rawValue : RunStatus.running.rawValue),
-                     run.lease.map { .string($0.owner) } ?? .null, run.lease.map { .millis($0.until) } ?? .null])
-            }
-            return runIDs
+            (item: item, eventID: item.eventID, payloadJSON: item.payload.json, runIDs: item.runs.map { _ in Store.newID() })
         }
         do {
             let postgres = database.dialect == .postgres
             let stored = try await database.transaction { db in
                 // Postgres pays a round trip per statement: there the batch goes in as two statements.
-                // (SQLite runs inline, where one statement per row costs no more and keeps its
+                // (SQLite runs inline, where one event at a time costs no more and keeps its
                 // statement cache free of a variant per batch size.)
-                postgres && rows.count > 1 ? try Store.insertAll(db, rows.map { ($0.0, $0.eventID, $0.payloadJSON, $0.runIDs) }, now: now)
-                    : try rows.map { try insert(db, $0) }
+                postgres ? try Store.insertAll(db, rows, now: now) : try rows.flatMap { try Store.insertAll(db, [$0], now: now) }
             }
             return stored.map { .success($0) }
         } catch {
@@ -74,7 +53,7 @@ extension Store {
             var results: [Result<[String]?, any Error>] = []
             for row in rows {
                 do {
-                    results.append(.success(try await database.transaction { db in try insert(db, row) }))
+                    results.append(.success(try await database.transaction { db in try Store.insertAll(db, [row], now: now)[0] }))
                 } catch {
                     results.append(.failure(error))
                 }
@@ -83,8 +62,8 @@ extension Store {
         }
     }
 
-    /// All events of a batch in one multi-row statement and all runs of the new ones in another;
-    /// per event its run ids, or nil for a duplicate. Same rows as one insert per event.
+    /// Events in one multi-row statement and the runs of the new ones in another; per event its
+    /// run ids, or nil for a duplicate (same source and dedup key).
     private static func insertAll(_ db: any SQLConnection, _ rows: [(item: EventBatcher.Item, eventID: String, payloadJSON: String, runIDs: [String])],
                                   now: Int64) throws -> [[String]?]
     {

@@ -29,13 +29,9 @@ extension Store {
     }
 
     /// Runs `holding` (an UPDATE of the run that returns its id only while this worker holds it)
-    /// and upserts `steps` only if it did; throws `lease-lost` otherwise. A transaction on SQLite
+    /// and upserts `steps` (at least one) only if it did; throws `lease-lost` otherwise. A transaction on SQLite
     /// (group-committed); one statement on Postgres, the update as a CTE (one round trip).
     func writeSteps(runID: String, _ steps: [StepOutcome], now: Int64, holding: String, _ parameters: [Value]) async throws {
-        guard !steps.isEmpty else {
-            guard !(try await database.transaction { try $0.query(holding, parameters) }).isEmpty else { throw Store.leaseLost(runID) }
-            return
-        }
         var values: [Value] = parameters + [.string(runID), .millis(now)]
         let run = parameters.count + 1
         var tuples: [String] = []
