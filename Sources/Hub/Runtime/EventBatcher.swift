@@ -14,9 +14,19 @@ final class EventBatcher: Sendable {
         var source: String
         var dedupKey: String
         var payload: Value
+        /// The payload as stored, serialised by the caller rather than inside the shared transaction.
+        var payloadJSON: String
         var runs: [NewRun]
         /// Chosen before storing, so a caller can hand the runs on with their event.
         var eventID = Store.newID()
+
+        init(source: String, dedupKey: String, payload: Value, payloadJSON: String? = nil, runs: [NewRun]) {
+            self.source = source
+            self.dedupKey = dedupKey
+            self.payload = payload
+            self.payloadJSON = payloadJSON ?? payload.json
+            self.runs = runs
+        }
     }
 
     private enum Turn: Sendable {

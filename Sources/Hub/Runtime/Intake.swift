@@ -89,6 +89,8 @@ public final class Intake: EventSink {
     private func store(_ events: [Pending]) async throws -> [[String]?] {
         let until = Store.now() + lease.duration.milliseconds
         var handed: [[Bool]] = []
+        // One delivery's events often share a payload (Prodamus' `paid` and `notification`): serialised once.
+        var previous: (payload: Value, json: String)?
         let items = events.map { event in
             let scope = Scope(values: ["event": event.payload])
             var runs = flows.flows(for: event.key).filter { flow in
@@ -99,7 +101,9 @@ public final class Intake: EventSink {
             let reserved = runs.map { _ in event.order == nil && slots.reserve() }
             for index in runs.indices where reserved[index] { runs[index].lease = RunLease(owner: lease.owner, until: until) }
             handed.append(reserved)
-            return EventBatcher.Item(source: event.key, dedupKey: event.dedupKey, payload: event.payload, runs: runs)
+            let json = previous.flatMap { $0.payload == event.payload ? $0.json : nil } ?? event.payload.json
+            previous = (event.payload, json)
+            return EventBatcher.Item(source: event.key, dedupKey: event.dedupKey, payload: event.payload, payloadJSON: json, runs: runs)
         }
         var stored: [[String]?] = []
         var failure: (any Error)?

@@ -45,19 +45,21 @@ extension Store {
         }
         let rows = "v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", ")))"
         // `WHERE true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
-        let insert = """
+        func insert(from: String) -> String {
+            """
             INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
             SELECT CAST($\(run) AS TEXT), v.step_id, v.step_index, v.status, v.attempts, v.result, v.error, CAST($\(run + 1) AS BIGINT)
-            FROM %@ WHERE true
+            FROM \(from) WHERE true
             \(Store.stepConflict)
             """
+        }
         if database.dialect == .postgres {
-            let sql = "WITH held AS (\(holding)), \(rows) " + insert.replacingOccurrences(of: "%@", with: "held, v") + " RETURNING run_id"
+            let sql = "WITH held AS (\(holding)), \(rows) " + insert(from: "held, v") + " RETURNING run_id"
             guard !(try await database.query(sql, values)).isEmpty else { throw Store.leaseLost(runID) }
             return
         }
         // SQLite has no UPDATE inside WITH: the update first, then the rows if it held.
-        let sql = "WITH \(rows) " + insert.replacingOccurrences(of: "%@", with: "v")
+        let sql = "WITH \(rows) " + insert(from: "v")
         let rowValues = values
         try await database.transaction { db in
             guard !(try db.query(holding, parameters)).isEmpty else { throw Store.leaseLost(runID) }
