@@ -73,9 +73,16 @@ extension Store {
             eventTuples.append(placeholders(from: eventValues.count, count: 5))
             eventValues += [.string(row.eventID), .string(row.item.source), .string(row.item.dedupKey), .string(row.payloadJSON), .millis(now)]
         }
-        let inserted = Set(try db.query(
-            "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES \(eventTuples.joined(separator: ", ")) "
-                + "ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id", eventValues).compactMap { $0["id"]?.stringValue })
+        let insert = "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES \(eventTuples.joined(separator: ", ")) "
+            + "ON CONFLICT (source, dedup_key) DO NOTHING"
+        let inserted: Set<String>
+        if rows.count == 1 {
+            // One row: the change count tells, without RETURNING (which makes SQLite build a
+            // temporary table for the returned rows on every insert).
+            inserted = try db.execute(insert, eventValues) > 0 ? [rows[0].eventID] : []
+        } else {
+            inserted = Set(try db.query(insert + " RETURNING id", eventValues).compactMap { $0["id"]?.stringValue })
+        }
         var runTuples: [String] = []
         var runValues: [Value] = []
         for row in rows where inserted.contains(row.eventID) {

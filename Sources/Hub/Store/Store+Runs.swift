@@ -93,7 +93,7 @@ extension Store {
             try await database.write(sql, parameters)
             return
         }
-        try await writeSteps(runID: runID, steps, now: now, holding: sql + " RETURNING id", parameters)
+        try await writeSteps(runID: runID, steps, now: now, holding: sql, parameters)
     }
 
     /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.

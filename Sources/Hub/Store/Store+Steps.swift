@@ -24,11 +24,11 @@ extension Store {
     func recordSteps(runID: String, owner: String, lease: Duration, _ steps: [StepOutcome]) async throws {
         let now = Store.now()
         try await writeSteps(runID: runID, steps, now: now,
-                             holding: "UPDATE hub_runs SET lease_until = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id",
+                             holding: "UPDATE hub_runs SET lease_until = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
                              [.string(runID), .string(owner), .millis(now + lease.milliseconds), .millis(now)])
     }
 
-    /// Runs `holding` (an UPDATE of the run that returns its id only while this worker holds it)
+    /// Runs `holding` (an UPDATE of the run that changes it only while this worker holds it)
     /// and upserts `steps` (at least one) only if it did; throws `lease-lost` otherwise. A transaction on SQLite
     /// (group-committed); one statement on Postgres, the update as a CTE (one round trip).
     func writeSteps(runID: String, _ steps: [StepOutcome], now: Int64, holding: String, _ parameters: [Value]) async throws {
@@ -54,7 +54,7 @@ extension Store {
             """
         }
         if database.dialect == .postgres {
-            let sql = "WITH held AS (\(holding)), \(rows) " + insert(from: "held, v") + " RETURNING run_id"
+            let sql = "WITH held AS (\(holding) RETURNING id), \(rows) " + insert(from: "held, v") + " RETURNING run_id"
             guard !(try await database.query(sql, values)).isEmpty else { throw Store.leaseLost(runID) }
             return
         }
@@ -62,7 +62,8 @@ extension Store {
         let sql = "WITH \(rows) " + insert(from: "v")
         let rowValues = values
         try await database.transaction { db in
-            guard !(try db.query(holding, parameters)).isEmpty else { throw Store.leaseLost(runID) }
+            // The change count, not RETURNING: SQLite builds a temporary table for returned rows.
+            guard try db.execute(holding, parameters) > 0 else { throw Store.leaseLost(runID) }
             try db.execute(sql, rowValues)
         }
     }

@@ -68,6 +68,8 @@ import Testing
             try await browser.type("input[name=login]", "admin")
             try await browser.type("input[name=password]", SandboxHub.adminPassword)
             try await browser.click("button[type=submit]")
+            // The sign-in's redirect lands first; opening the next page before it could be overtaken by it.
+            _ = try await browser.waitForURL { $0 == setup.url + "/admin" }
             try await browser.open(setup.url + "/admin/members?q=Кузнецова")
             try await browser.waitForText("Ольга Кузнецова")
             try await browser.screenshot("sandbox-5-dashboard-members")
