@@ -68,6 +68,28 @@ struct TelegramAccessTests {
         }
     }
 
+    @Test("record_invite finds the links it revoked through an index, not by reading every invite", arguments: TestFunnel.available)
+    func revokedLinksUseAnIndex(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            // The statement record_invite runs after revoking.
+            let sql = "SELECT invite_link FROM funnel_invites WHERE revoked_by = $1 ORDER BY created_at, invite_link"
+            let dialect = funnel.database.dialect
+            let plan = try await funnel.database.transaction { db -> String in
+                switch dialect {
+                case .sqlite:
+                    return try db.query("EXPLAIN QUERY PLAN " + sql, ["https://t.me/+AAAA"]).compactMap { $0["detail"]?.stringValue }
+                        .joined(separator: "\n")
+                case .postgres:
+                    // An empty table is cheapest to scan; forbid that to see whether an index serves the query.
+                    try db.execute("SET LOCAL enable_seqscan = off", [])
+                    return try db.query("EXPLAIN " + sql, ["https://t.me/+AAAA"]).compactMap { $0["QUERY PLAN"]?.stringValue }
+                        .joined(separator: "\n")
+                }
+            }
+            #expect(plan.contains("funnel_invites_revoked_by"), "\(plan)")
+        }
+    }
+
     @Test("check_join approves only the paid member's own active, unexpired link", arguments: TestFunnel.available)
     func checkJoin(kind: TestDatabaseKind) async throws {
         try await TestFunnel.with(kind) { funnel in

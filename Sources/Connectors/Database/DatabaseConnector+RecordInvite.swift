@@ -59,7 +59,7 @@ extension DatabaseConnector {
             INSERT INTO funnel_invites (id, member_id, telegram_id, invite_link, status, expires_at, created_at)
             VALUES ($1, $2, $3, $4, 'active', $5, $6)
             ON CONFLICT (invite_link) DO NOTHING
-            """, [.string(newID()), .string(memberID), .int(telegramID), .string(link), expiresAt.map { .int($0 * 1000) } ?? .null, now])
+            """, [.string(RecordID.make()), .string(memberID), .int(telegramID), .string(link), expiresAt.map { .int($0 * 1000) } ?? .null, now])
         guard let invite = try db.query("SELECT \(inviteColumns) FROM funnel_invites WHERE invite_link = $1", [.string(link)]).first,
               invite[Key.memberID]?.stringValue == memberID
         else {

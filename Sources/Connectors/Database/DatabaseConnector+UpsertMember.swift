@@ -96,7 +96,7 @@ extension DatabaseConnector {
                 WHERE id = $1
                 """, [.string(id), .string(r.fullName), .optionalString(r.phone), .optionalString(r.city), .optionalString(r.email), now])
         } else {
-            id = newID()
+            id = RecordID.make()
             token = Crypto.token(bytes: 18)
             status = MemberStatus.registered
             try db.execute("""
@@ -120,7 +120,7 @@ extension DatabaseConnector {
             try db.execute("""
                 INSERT INTO funnel_payments (id, member_id, order_id, provider, amount, currency, status, created_at)
                 VALUES ($1, $2, $3, 'prodamus', $4, $5, 'pending', $6)
-                """, [.string(newID()), .string(id), .string(orderID), .string(r.amount), .string(r.currency), now])
+                """, [.string(RecordID.make()), .string(id), .string(orderID), .string(r.amount), .string(r.currency), now])
         }
         return [
             Key.id: .string(id), Key.token: .string(token), Key.orderID: .string(orderID),

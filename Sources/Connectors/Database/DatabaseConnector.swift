@@ -26,7 +26,7 @@ public struct DatabaseConnector: Connector {
     )
 
     /// The `funnel_*` tables, applied by the hub under the component name "database".
-    public static var migrations: [SchemaMigration] { [FunnelSchema.initial, FunnelSchema.support, FunnelSchema.memberSearch] }
+    public static var migrations: [SchemaMigration] { [FunnelSchema.initial, FunnelSchema.support, FunnelSchema.memberSearch, FunnelSchema.revokedInvites] }
 
     let database: any SQLDatabase
     /// The admin's named queries, by name.
@@ -113,9 +113,6 @@ extension DatabaseConnector {
 
     /// Milliseconds since 1970: every time column uses this.
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-
-    /// A random row id.
-    static func newID() -> String { UUID().uuidString.lowercased() }
 }
 
 extension Value {

@@ -101,6 +101,14 @@ extension FunnelSchema {
 }
 
 extension FunnelSchema {
+    /// `record_invite` reports the links a new one replaced (`revoked_by`); without an index
+    /// that read every invite ever recorded, on each invite.
+    static let revokedInvites = SchemaMigration(version: 4, name: "funnel-revoked-invites") { _ in
+        ["CREATE INDEX funnel_invites_revoked_by ON funnel_invites (revoked_by) WHERE revoked_by IS NOT NULL"]
+    }
+}
+
+extension FunnelSchema {
     /// The dashboard's member list: indexes for its filters and sorts, and a substring index for
     /// its search (name, phone, e-mail, Telegram username), kept in step with `funnel_members` by
     /// the database itself so every writer (flows, the dashboard, `db.exec`) updates it. These

@@ -84,13 +84,13 @@ public struct AdminAccounts: Sendable {
 
     /// Writes one audit entry; `details` must hold no secrets (no passwords, tokens or session ids).
     @discardableResult
-    func audit(_ db: any SQLConnection, id: String = Store.newID(), admin: String, action: String, subject: String?, details: Value) throws -> String {
+    func audit(_ db: any SQLConnection, id: String = RecordID.make(), admin: String, action: String, subject: String?, details: Value) throws -> String {
         try db.execute("INSERT INTO hub_audit_log (id, at, admin, action, subject, details) VALUES ($1, $2, $3, $4, $5, $6)",
                        [.string(id), .millis(Store.now()), .string(admin), .string(action), subject.map(Value.string) ?? .null, .string(details.json)])
         return id
     }
 
-    func audit(admin: String, action: String, subject: String?, details: Value, id: String = Store.newID()) async throws -> String {
+    func audit(admin: String, action: String, subject: String?, details: Value, id: String = RecordID.make()) async throws -> String {
         try await database.withConnection { db in try self.audit(db, id: id, admin: admin, action: action, subject: subject, details: details) }
     }
 

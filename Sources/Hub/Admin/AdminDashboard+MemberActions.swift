@@ -42,11 +42,11 @@ extension AdminDashboard {
                 let paid = try db.query("SELECT COUNT(*) AS n FROM funnel_payments WHERE member_id = $1 AND status = 'paid'", [.string(id)])
                 if (paid.first?["n"]?.intValue ?? 0) > 0 { return "already" }
                 guard let amount else { return "amount" }
-                let newOrder = "admin-" + String(Store.newID().suffix(12))
+                let newOrder = "admin-" + String(RecordID.make().suffix(12))
                 try db.execute("""
                     INSERT INTO funnel_payments (id, member_id, order_id, provider, amount, currency, status, created_at)
                     VALUES ($1, $2, $3, 'manual', $4, 'rub', 'pending', $5)
-                    """, [.string(Store.newID()), .string(id), .string(newOrder), .string(amount), now])
+                    """, [.string(RecordID.make()), .string(id), .string(newOrder), .string(amount), now])
                 order = newOrder
             }
             let updated = try db.query("""

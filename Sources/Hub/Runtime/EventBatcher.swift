@@ -18,7 +18,7 @@ final class EventBatcher: Sendable {
         var payloadJSON: String
         var runs: [NewRun]
         /// Chosen before storing, so a caller can hand the runs on with their event.
-        var eventID = Store.newID()
+        var eventID = RecordID.make()
 
         init(source: String, dedupKey: String, payload: Value, payloadJSON: String? = nil, runs: [NewRun]) {
             self.source = source

@@ -37,7 +37,7 @@ extension Store {
     func storeEvents(_ items: [EventBatcher.Item]) async -> [Result<[String]?, any Error>] {
         let now = Store.now()
         let rows = items.map { item in
-            (item: item, eventID: item.eventID, payloadJSON: item.payloadJSON, runIDs: item.runs.map { _ in Store.newID() })
+            (item: item, eventID: item.eventID, payloadJSON: item.payloadJSON, runIDs: item.runs.map { _ in RecordID.make() })
         }
         do {
             let postgres = database.dialect == .postgres

@@ -6,7 +6,7 @@ extension Store {
     /// `nil` when the slot was already taken.
     public func claimSlot(flow: Flow, slot: Int64, payload: Value) async throws -> String? {
         let now = Store.now()
-        let eventID = Store.newID(), runID = Store.newID()
+        let eventID = RecordID.make(), runID = RecordID.make()
         return try await database.transaction { db in
             let won = try db.query(
                 "INSERT INTO hub_schedule_slots (flow, slot, run_id, claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (flow, slot) DO NOTHING RETURNING slot",
