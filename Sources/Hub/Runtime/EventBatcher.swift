@@ -1,8 +1,9 @@
 import Flows
 import Synchronization
 
-/// Group commit for intake: events stored at the same moment share one transaction, so a burst
-/// of webhooks costs one commit (one fsync on Postgres) instead of one each. Every caller still
+/// Group commit for intake on Postgres: events stored at the same moment share one transaction,
+/// so a burst of webhooks costs one round trip and one commit (one fsync) instead of one each.
+/// (SQLite's transactions are group-committed by `SQLiteGroupCommit` already.) Every caller still
 /// returns only after the transaction holding its event committed (persist, then acknowledge).
 ///
 /// No background task: the first caller leads, commits everything queued up to then, answers

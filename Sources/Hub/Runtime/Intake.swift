@@ -14,7 +14,10 @@ public final class Intake: EventSink {
     /// The lease this hub's worker holds on its runs.
     let lease: (owner: String, duration: Duration)
     let logger: Logger
-    private let batcher: EventBatcher
+    /// Concurrent events share a transaction on Postgres, which pays a round trip and a commit
+    /// for each. None on SQLite: its transactions are group-committed already, and a second
+    /// layer there only added a wait per webhook (intake went 10–30 % faster without it).
+    private let batcher: EventBatcher?
     private let accepted = Counter(label: "hub_events_total", dimensions: [("outcome", "accepted")])
     private let duplicates = Counter(label: "hub_events_total", dimensions: [("outcome", "duplicate")])
 
@@ -25,7 +28,7 @@ public final class Intake: EventSink {
         slots = RunSlots(capacity: concurrency, wakeUp: wakeUp)
         self.lease = (owner, lease)
         self.logger = logger
-        batcher = EventBatcher(store: store)
+        batcher = store.database.dialect == .postgres ? EventBatcher(store: store) : nil
     }
 
     public func emit(_ event: IncomingEvent) async throws -> EmitOutcome {
@@ -108,7 +111,8 @@ public final class Intake: EventSink {
         var stored: [[String]?] = []
         var failure: (any Error)?
         var queued = false
-        for (index, (item, result)) in zip(items, await batcher.store(items)).enumerated() {
+        let results = if let batcher { await batcher.store(items) } else { await store.storeEvents(items) }
+        for (index, (item, result)) in zip(items, results).enumerated() {
             guard case .success(let ids?) = result else {
                 // Not stored (a duplicate, or the database failed): the reserved slots go back.
                 for _ in handed[index].filter({ $0 }) { slots.release() }
