@@ -36,7 +36,7 @@ extension ProdamusConnector {
             logger.warning("prodamus webhook refused: unreadable body", metadata: metadata)
             return answer
         }
-        guard let signature = Self.header("sign", in: request.headers)?.trimmingCharacters(in: .whitespacesAndNewlines), !signature.isEmpty else {
+        guard let signature = Self.header("sign", in: request.headers)?.trimmed, !signature.isEmpty else {
             logger.warning("prodamus webhook refused: no Sign header", metadata: metadata)
             return WebhookAnswer.missingSignature
         }
