@@ -16,7 +16,7 @@ extension TelegramConnector {
     /// Once per key; a still-valid link of the same name is reused rather than a second one made.
     func createInvite(_ call: ActionCall) async throws -> Value {
         let name = Self.inviteName(memberID: try call.inputs.require("member_id"))
-        let invite = try await invite(named: name, key: call.idempotencyKey, action: call.action)
+        let invite = try await invite(named: name, key: call.idempotencyKey, action: call.action, recorded: effects.recall(call.idempotencyKey))
         trace(call, "telegram invite link ready", ["invite.name": "\(name)"])
         return ["invite_link": .string(invite.link), "expires_at": .id(invite.expiresAt)]
     }
@@ -26,10 +26,10 @@ extension TelegramConnector {
         String("m:\(memberID)".prefix(32))
     }
 
-    /// A join-request link to the group named `name`: the one recorded under `key`, else an
-    /// active one of that name, else a new one valid for `invite_ttl`.
-    func invite(named name: String, key: String, action: String) async throws -> (link: String, expiresAt: Int64) {
-        if let done = try await effects.recall(key), let link = done["invite_link"]?.stringValue, let expires = done["expires_at"]?.telegramID {
+    /// A join-request link to the group named `name`: the one in `recorded` (what `key` holds,
+    /// read by the caller), else an active one of that name, else a new one valid for `invite_ttl`.
+    func invite(named name: String, key: String, action: String, recorded: [String: Value]?) async throws -> (link: String, expiresAt: Int64) {
+        if let done = recorded, let link = done["invite_link"]?.stringValue, let expires = done["expires_at"]?.telegramID {
             return (link, expires)
         }
         let group = try requireGroup()

@@ -35,9 +35,11 @@ extension TelegramConnector {
     func sendInvite(_ call: ActionCall) async throws -> Value {
         let user = try Self.requireID(call.inputs, "user")
         let name = Self.inviteName(memberID: call.inputs.get("member_id").flatMap { $0.isEmpty ? nil : $0 } ?? "\(user)")
-        let invite = try await invite(named: name, key: call.idempotencyKey, action: call.action)
+        // One read of what this step recorded before (a resumed run): the link, and the message if it went out.
+        let recorded = try await effects.recall(call.idempotencyKey)
+        let invite = try await invite(named: name, key: call.idempotencyKey, action: call.action, recorded: recorded)
         var result: [String: Value] = ["invite_link": .string(invite.link), "expires_at": .id(invite.expiresAt)]
-        if let sent = try await effects.recall(call.idempotencyKey)?["message_id"] {
+        if let sent = recorded?["message_id"] {
             result["message_id"] = sent
             return .object(result)
         }
