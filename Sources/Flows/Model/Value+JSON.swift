@@ -59,7 +59,7 @@ extension Value {
             case 0x09: escape = "\\t"
             case 0x3C: escape = "\\u003c"
             case 0x3E: escape = "\\u003e"
-            case 0..<0x20: escape = "\\u00" + String(byte >> 4) + String(byte & 0x0F, radix: 16)
+            case 0..<0x20: escape = "\\u00" + Crypto.hex(CollectionOfOne(byte))
             case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
                 // U+2028 and U+2029 (E2 80 A8, E2 80 A9): line breaks to JavaScript.
                 escape = utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029"

@@ -5,8 +5,8 @@ public enum RecordID {
     /// A time-ordered (version 7, RFC 9562) UUID in lowercase: 48 bits of epoch milliseconds,
     /// then 74 random bits. New rows of a table keyed by it land at the right edge of its
     /// indexes instead of on a random page each, so a commit writes a few pages, not one per row.
-    /// Formatted directly: Foundation's `UUID()` opens `/dev/urandom` for each id on Linux, and
-    /// `uuidString` goes through `snprintf`.
+    /// Not Foundation's `UUID()`: it opens `/dev/urandom` for each id on Linux, and `uuidString`
+    /// goes through `snprintf`.
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         let time = UInt64(max(0, (Date().timeIntervalSince1970 * 1000).rounded())) << 16
@@ -14,14 +14,7 @@ public enum RecordID {
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: time >> (56 - 8 * index)) }
         bytes[6] = bytes[6] & 0x0F | 0x70
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        // Groups of 8-4-4-4-12 hex digits.
+        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { Crypto.hex(bytes[$0]) }.joined(separator: "-")
     }
 }

@@ -10,26 +10,6 @@ import Synchronization
 /// the others, and hands the lead to the next caller still waiting (whose event then goes in
 /// the next transaction, together with whatever arrived meanwhile).
 final class EventBatcher: Sendable {
-    /// An event to store, with the runs it starts.
-    struct Item: Sendable {
-        var source: String
-        var dedupKey: String
-        var payload: Value
-        /// The payload as stored, serialised by the caller rather than inside the shared transaction.
-        var payloadJSON: String
-        var runs: [NewRun]
-        /// Chosen before storing, so a caller can hand the runs on with their event.
-        var eventID = RecordID.make()
-
-        init(source: String, dedupKey: String, payload: Value, payloadJSON: String? = nil, runs: [NewRun]) {
-            self.source = source
-            self.dedupKey = dedupKey
-            self.payload = payload
-            self.payloadJSON = payloadJSON ?? payload.json
-            self.runs = runs
-        }
-    }
-
     private enum Turn: Sendable {
         case lead
         case done([Result<[String]?, any Error>])
@@ -37,7 +17,7 @@ final class EventBatcher: Sendable {
 
     /// A caller's events (those of one delivery, stored in the same transaction).
     private struct Waiter {
-        let items: [Item]
+        let items: [NewEvent]
         let continuation: CheckedContinuation<Turn, Never>
     }
 
@@ -57,12 +37,12 @@ final class EventBatcher: Sendable {
     }
 
     /// Stores the event and its runs; returns the run ids, or nil for a duplicate.
-    func store(_ item: Item) async throws -> [String]? {
+    func store(_ item: NewEvent) async throws -> [String]? {
         try await store([item])[0].get()
     }
 
     /// Stores events in one transaction with whatever else is waiting; one result per event.
-    func store(_ items: [Item]) async -> [Result<[String]?, any Error>] {
+    func store(_ items: [NewEvent]) async -> [Result<[String]?, any Error>] {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let lead = state.withLock { s -> Bool in
                 if s.leading {

@@ -106,7 +106,7 @@ public final class Intake: EventSink {
             handed.append(reserved)
             let json = previous.flatMap { $0.payload == event.payload ? $0.json : nil } ?? event.payload.json
             previous = (event.payload, json)
-            return EventBatcher.Item(source: event.key, dedupKey: event.dedupKey, payload: event.payload, payloadJSON: json, runs: runs)
+            return NewEvent(source: event.key, dedupKey: event.dedupKey, payload: event.payload, payloadJSON: json, runs: runs)
         }
         var stored: [[String]?] = []
         var failure: (any Error)?

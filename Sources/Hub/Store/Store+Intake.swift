@@ -18,6 +18,26 @@ public struct NewRun: Sendable {
     }
 }
 
+/// An event to store, with the runs it starts.
+struct NewEvent: Sendable {
+    var source: String
+    var dedupKey: String
+    var payload: Value
+    /// The payload as stored, serialised by the caller rather than inside the shared transaction.
+    var payloadJSON: String
+    var runs: [NewRun]
+    /// Chosen before storing, so a caller can hand the runs on with their event.
+    var eventID = RecordID.make()
+
+    init(source: String, dedupKey: String, payload: Value, payloadJSON: String? = nil, runs: [NewRun]) {
+        self.source = source
+        self.dedupKey = dedupKey
+        self.payload = payload
+        self.payloadJSON = payloadJSON ?? payload.json
+        self.runs = runs
+    }
+}
+
 /// A worker's hold on a run: its owner id and until when (epoch milliseconds).
 public struct RunLease: Sendable {
     public var owner: String
@@ -28,13 +48,13 @@ extension Store {
     /// Stores an event and its runs in one transaction. Returns the run ids, or `nil` when the
     /// event was seen before (same source and dedup key): then nothing is written.
     public func storeEvent(source: String, dedupKey: String, payload: Value, runs: [NewRun]) async throws -> [String]? {
-        try await storeEvents([EventBatcher.Item(source: source, dedupKey: dedupKey, payload: payload, runs: runs)])[0].get()
+        try await storeEvents([NewEvent(source: source, dedupKey: dedupKey, payload: payload, runs: runs)])[0].get()
     }
 
     /// Stores several events, each with its runs, in one transaction (group commit); one result
     /// per event, in order. When that transaction fails, each event is tried in a transaction of
     /// its own, so one bad event cannot fail the others.
-    func storeEvents(_ items: [EventBatcher.Item]) async -> [Result<[String]?, any Error>] {
+    func storeEvents(_ items: [NewEvent]) async -> [Result<[String]?, any Error>] {
         let now = Store.now()
         let rows = items.map { item in
             (item: item, eventID: item.eventID, payloadJSON: item.payloadJSON, runIDs: item.runs.map { _ in RecordID.make() })
@@ -64,7 +84,7 @@ extension Store {
 
     /// Events in one multi-row statement and the runs of the new ones in another; per event its
     /// run ids, or nil for a duplicate (same source and dedup key).
-    private static func insertAll(_ db: any SQLConnection, _ rows: [(item: EventBatcher.Item, eventID: String, payloadJSON: String, runIDs: [String])],
+    private static func insertAll(_ db: any SQLConnection, _ rows: [(item: NewEvent, eventID: String, payloadJSON: String, runIDs: [String])],
                                   now: Int64) throws -> [[String]?]
     {
         var eventTuples: [String] = []
