@@ -90,7 +90,9 @@ extension PHPKey: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
 }
 
 /// PHP-style nested form data: every leaf is a string, every inner node a `PHPArray`.
-public indirect enum PHPValue: Sendable, Hashable {
+/// Not `indirect`: `PHPArray` holds its values in an array already, and boxing every leaf
+/// cost an allocation per form field.
+public enum PHPValue: Sendable, Hashable {
     case string(String)
     case array(PHPArray)
 
@@ -192,6 +194,17 @@ public struct PHPArray: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Stores under a key made by `PHPKey.init(_:)`, which is normalized already.
+    mutating func set(_ value: PHPValue, normalizedKey key: PHPKey) {
+        update(value, for: key)
+    }
+
+    /// Room for `count` pairs without growing.
+    mutating func reserveCapacity(_ count: Int) {
+        entries.reserveCapacity(count)
+        positions.reserveCapacity(count)
+    }
+
     /// Looks a value up the way PHP's `$a["…"]` does: `"0"` finds the integer key 0.
     public subscript(key: String) -> PHPValue? {
         self[PHPKey(key)]
@@ -236,11 +249,12 @@ public struct PHPArray: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     }
 
     private mutating func update(_ value: PHPValue, for key: PHPKey) {
-        if let position = positions[key] {
+        // One hash for a new key, the common case; a repeated key puts its position back.
+        if let position = positions.updateValue(entries.count, forKey: key) {
+            positions[key] = position
             entries[position].value = value
             return
         }
-        positions[key] = entries.count
         entries.append(Entry(key: key, value: value))
         if case .int(let index) = key, nextFreeIndex.map({ index >= $0 }) ?? true {
             nextFreeIndex = index == Int.max ? Int.max : index + 1

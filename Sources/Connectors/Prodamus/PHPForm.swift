@@ -33,6 +33,7 @@ public enum PHPForm {
     /// segments included) PHP stops, as here.
     public static func parse(urlencoded body: [UInt8]) -> PHPArray {
         var result = PHPArray()
+        result.reserveCapacity(min(maxInputVars + 1, body.count { $0 == UInt8(ascii: "&") } + 1))
         var start = 0
         var pairs = 0
         while start < body.count {
@@ -47,7 +48,7 @@ public enum PHPForm {
                 name = segment
                 value = []
             }
-            register(name: urlDecode(name), value: text(urlDecode(value)), into: &result)
+            register(name: isEncoded(name) ? urlDecode(name)[...] : name, value: urlDecodedText(value), into: &result)
             pairs += 1
             // php_std_post_handler registers the pair that crosses the limit, then stops.
             if pairs > maxInputVars { break }
@@ -181,8 +182,19 @@ public enum PHPForm {
 
     /// Stores `value` under the PHP variable `name`, e.g. `products[0][name]`.
     static func register(name rawName: [UInt8], value: String, into root: inout PHPArray) {
+        register(name: rawName[...], value: value, into: &root)
+    }
+
+    static func register(name rawName: ArraySlice<UInt8>, value: String, into root: inout PHPArray) {
         // The name is a C string: a decoded NUL ends it. Leading spaces are ignored.
-        var name = Array(rawName.prefix { $0 != 0 }.drop { $0 == UInt8(ascii: " ") })
+        let trimmed = rawName.prefix { $0 != 0 }.drop { $0 == UInt8(ascii: " ") }
+        // Most names are plain (`order_id`): nothing to mangle, no brackets to walk.
+        if !trimmed.contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: ".") }) {
+            guard !trimmed.isEmpty else { return }
+            root.set(.string(value), normalizedKey: PHPKey(text(trimmed)))
+            return
+        }
+        var name = Array(trimmed)
         var bracket: Int?
         for index in name.indices {
             if name[index] == UInt8(ascii: " ") || name[index] == UInt8(ascii: ".") {
@@ -278,23 +290,41 @@ public enum PHPForm {
 
     /// PHP `php_url_decode`.
     static func urlDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = urlDecode(bytes, into: buffer)
+        }
+    }
+
+    /// `urlDecode` straight into a string (one allocation, none for short text).
+    static func urlDecodedText(_ bytes: ArraySlice<UInt8>) -> String {
+        guard isEncoded(bytes) else { return text(bytes) }
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in urlDecode(bytes, into: buffer) }
+    }
+
+    /// Whether URL-decoding could change `bytes`.
+    static func isEncoded(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+    }
+
+    /// Decodes into `out`, which has room for `bytes.count`; returns the decoded length.
+    private static func urlDecode(_ bytes: ArraySlice<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let byte = bytes[index]
             if byte == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
+                out[count] = UInt8(ascii: " ")
             } else if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
                       let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
-                out.append(high << 4 | low)
+                out[count] = high << 4 | low
                 index += 2
             } else {
-                out.append(byte)
+                out[count] = byte
             }
+            count += 1
             index += 1
         }
-        return out
+        return count
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -48,14 +48,19 @@ public enum ProdamusSignature {
     /// Appends the JSON of `array`; false when it nests deeper than `maxDepth`.
     private static func encode(_ array: PHPArray, into out: inout [UInt8], depth: Int) -> Bool {
         guard depth <= maxDepth else { return false }
-        let sorted = ksort(array.entries)
-        guard !sorted.isEmpty else {
-            out += [UInt8(ascii: "["), UInt8(ascii: "]")]
+        let entries = array.entries
+        guard !entries.isEmpty else {
+            out.append(UInt8(ascii: "["))
+            out.append(UInt8(ascii: "]"))
             return true
         }
-        let isList = sorted.enumerated().allSatisfy { position, entry in entry.key == .int(position) }
+        let order = ksort(entries)
+        let isList = order.enumerated().allSatisfy { position, index in
+            if case .int(let key) = entries[index].key { key == position } else { false }
+        }
         out.append(isList ? UInt8(ascii: "[") : UInt8(ascii: "{"))
-        for (position, entry) in sorted.enumerated() {
+        for (position, index) in order.enumerated() {
+            let entry = entries[index]
             if position > 0 { out.append(UInt8(ascii: ",")) }
             if !isList {
                 switch entry.key {
@@ -81,88 +86,111 @@ public enum ProdamusSignature {
         out.append(UInt8(ascii: "\""))
         var text = string
         text.withUTF8 { bytes in
+            // Bytes that need no escape are copied a run at a time.
+            var runStart = 0
             var index = 0
             while index < bytes.count {
                 let byte = bytes[index]
+                let escape: (UInt8, length: Int)?
                 switch byte {
-                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case UInt8(ascii: "/"): out += [UInt8(ascii: "\\"), UInt8(ascii: "/")]
-                case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-                case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-                case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case 0..<0x20:
-                    out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), lowerHex[Int(byte >> 4)], lowerHex[Int(byte & 0x0F)]]
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape = (byte, 1)
+                case 0x08: escape = (UInt8(ascii: "b"), 1)
+                case 0x0C: escape = (UInt8(ascii: "f"), 1)
+                case 0x0A: escape = (UInt8(ascii: "n"), 1)
+                case 0x0D: escape = (UInt8(ascii: "r"), 1)
+                case 0x09: escape = (UInt8(ascii: "t"), 1)
+                case 0..<0x20: escape = (UInt8(ascii: "u"), 1)
                 case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
-                    out += Array("\\u202".utf8)
-                    out.append(bytes[index + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
-                    index += 2
-                default:
-                    out.append(byte)
+                    escape = (UInt8(ascii: "u"), 3)
+                default: escape = nil
                 }
-                index += 1
+                guard let escape else {
+                    index += 1
+                    continue
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                out.append(UInt8(ascii: "\\"))
+                out.append(escape.0)
+                if escape.0 == UInt8(ascii: "u") {
+                    if escape.length == 3 {
+                        out.append(contentsOf: "202".utf8)
+                        out.append(bytes[index + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                    } else {
+                        out.append(contentsOf: "00".utf8)
+                        out.append(lowerHex[Int(byte >> 4)])
+                        out.append(lowerHex[Int(byte & 0x0F)])
+                    }
+                }
+                index += escape.length
+                runStart = index
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         out.append(UInt8(ascii: "\""))
     }
 
     // MARK: - ksort(SORT_REGULAR), PHP 8.2
 
-    /// A key with what comparisons need worked out once.
+    /// A key with what comparisons need worked out once. A string key's bytes are a range of
+    /// one buffer shared by all keys of the array, so sorting copies no strings.
     private struct SortKey {
-        let key: PHPKey
-        let bytes: [UInt8]
+        /// The integer of an `.int` key.
+        let integer: Int?
+        let bytes: Range<Int>
         let number: NumericString?
-
-        init(_ key: PHPKey) {
-            self.key = key
-            if case .string(let text) = key {
-                bytes = Array(text.utf8)
-                number = NumericString(bytes)
-            } else {
-                bytes = []
-                number = nil
-            }
-        }
     }
 
-    /// Stable sort by PHP 8.2 key order; PHP's sort is stable as well. Where the order is not
+    /// Positions of `entries` in PHP 8.2 key order, stable like PHP's sort. Where the order is not
     /// transitive (integers or numeric strings mixed with other strings, like 2, 10 and "1a";
     /// or numeric strings beyond `Int` range), PHP's result depends on its sort algorithm, which this
     /// does not copy. Prodamus data has no such keys; a mismatch only fails verification.
-    private static func ksort(_ entries: [PHPArray.Entry]) -> [PHPArray.Entry] {
-        entries.enumerated()
-            .map { (offset: $0.offset, entry: $0.element, key: SortKey($0.element.key)) }
-            .sorted { lhs, rhs in
-                let order = compare(lhs.key, rhs.key)
-                return order != 0 ? order < 0 : lhs.offset < rhs.offset
+    private static func ksort(_ entries: [PHPArray.Entry]) -> [Int] {
+        var text: [UInt8] = []
+        let keys = entries.map { entry in
+            switch entry.key {
+            case .int(let value):
+                return SortKey(integer: value, bytes: 0..<0, number: nil)
+            case .string(let name):
+                let start = text.count
+                text.append(contentsOf: name.utf8)
+                return SortKey(integer: nil, bytes: start..<text.count, number: NumericString(text[start...]))
             }
-            .map(\.entry)
+        }
+        var order = Array(entries.indices)
+        text.withUnsafeBufferPointer { text in
+            keys.withUnsafeBufferPointer { keys in
+                order.sort { lhs, rhs in
+                    let result = compare(keys[lhs], keys[rhs], text)
+                    return result != 0 ? result < 0 : lhs < rhs
+                }
+            }
+        }
+        return order
     }
 
     /// `php_array_key_compare_unstable_i`: integers numerically, two strings with
     /// `zendi_smart_strcmp`, an integer and a string with `zend_compare` (the GH-9296 rule).
-    private static func compare(_ lhs: SortKey, _ rhs: SortKey) -> Int {
-        switch (lhs.key, rhs.key) {
-        case let (.int(a), .int(b)): a < b ? -1 : (a > b ? 1 : 0)
-        case (.string, .string): smartCompare(lhs, rhs)
-        case let (.int(a), .string): compare(long: a, string: rhs)
-        case let (.string, .int(b)): -compare(long: b, string: lhs)
+    /// `text` holds the string keys' bytes.
+    private static func compare(_ lhs: SortKey, _ rhs: SortKey, _ text: UnsafeBufferPointer<UInt8>) -> Int {
+        switch (lhs.integer, rhs.integer) {
+        case let (a?, b?): a < b ? -1 : (a > b ? 1 : 0)
+        case (nil, nil): smartCompare(lhs, rhs, text)
+        case let (a?, nil): compare(long: a, string: rhs, text)
+        case let (nil, b?): -compare(long: b, string: lhs, text)
         }
     }
 
     /// `zendi_smart_strcmp`: numerically when both strings are numeric, otherwise byte-wise.
-    private static func smartCompare(_ a: SortKey, _ b: SortKey) -> Int {
-        guard let x = a.number, let y = b.number else { return byteCompare(a.bytes, b.bytes) }
+    private static func smartCompare(_ a: SortKey, _ b: SortKey, _ text: UnsafeBufferPointer<UInt8>) -> Int {
+        let bytesA = UnsafeBufferPointer(rebasing: text[a.bytes]), bytesB = UnsafeBufferPointer(rebasing: text[b.bytes])
+        guard let x = a.number, let y = b.number else { return byteCompare(bytesA, bytesB) }
         switch (x, y) {
         case let (.long(l1), .long(l2)):
             return l1 < l2 ? -1 : (l1 > l2 ? 1 : 0)
         case let (.double(d1, o1), .double(d2, o2)):
             // Integers that overflowed to the same side, or equal infinities: doubles have
             // lost the difference, so PHP falls back to comparing the text.
-            if (o1 != 0 && o1 == o2 && d1 - d2 == 0) || (d1 == d2 && !d1.isFinite) { return byteCompare(a.bytes, b.bytes) }
+            if (o1 != 0 && o1 == o2 && d1 - d2 == 0) || (d1 == d2 && !d1.isFinite) { return byteCompare(bytesA, bytesB) }
             return threeWay(d1, d2)
         case let (.long(l1), .double(d2, o2)):
             return o2 != 0 ? -o2 : threeWay(Double(l1), d2)
@@ -172,11 +200,11 @@ public enum ProdamusSignature {
     }
 
     /// `compare_longs_to_string`.
-    private static func compare(long: Int, string: SortKey) -> Int {
+    private static func compare(long: Int, string: SortKey, _ text: UnsafeBufferPointer<UInt8>) -> Int {
         switch string.number {
         case .long(let other): long < other ? -1 : (long > other ? 1 : 0)
         case .double(let other, _): threeWay(Double(long), other)
-        case nil: byteCompare(Array(String(long).utf8), string.bytes)
+        case nil: Array(String(long).utf8).withUnsafeBufferPointer { byteCompare($0, UnsafeBufferPointer(rebasing: text[string.bytes])) }
         }
     }
 
@@ -185,7 +213,7 @@ public enum ProdamusSignature {
     }
 
     /// `zend_binary_strcmp`, normalized: bytes first, then length.
-    private static func byteCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    private static func byteCompare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         for (x, y) in zip(a, b) where x != y { return x < y ? -1 : 1 }
         return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
     }
@@ -197,6 +225,14 @@ private enum NumericString {
     case long(Int)
     /// `overflow` is +1/-1 for an integer literal beyond `Int` range, else 0.
     case double(Double, overflow: Int)
+
+    /// Most keys are words: text that cannot start a number is ruled out without copying it.
+    init?(_ bytes: ArraySlice<UInt8>) {
+        guard let first = bytes.first(where: { !(($0 == 0x20) || ($0 >= 0x09 && $0 <= 0x0D)) }),
+              (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") else { return nil }
+        self.init(Array(bytes))
+    }
 
     init?(_ bytes: [UInt8]) {
         func isWhite(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
