@@ -175,6 +175,31 @@ struct SQLDatabaseTests {
         }
     }
 
+    /// Postgres keeps statements prepared per session: they must survive a failed transaction
+    /// and a change of the table, and statements with many parameters go unprepared.
+    @Test("a statement runs again after a failed transaction and a schema change", arguments: TestDatabases.available)
+    func reusedStatements(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+            let insert = "INSERT INTO t (x) VALUES ($1)"
+            for x in 1...3 { try await db.execute(insert, [.number(Double(x))]) }
+            await #expect(throws: SQLError.self) {
+                try await db.transaction { tx in
+                    try tx.execute(insert, [4])
+                    try tx.execute(insert, [1])  // duplicate key: the transaction fails
+                }
+            }
+            try await db.execute("ALTER TABLE t ADD COLUMN label TEXT")
+            try await db.execute(insert, [5])
+            let values = (1...45).map { Value.number(Double(100 + $0)) }
+            let many = "INSERT INTO t (x) VALUES " + (1...45).map { "($\($0))" }.joined(separator: ", ")
+            try await db.execute(many, values)
+            let rows = try await db.query("SELECT x, label FROM t ORDER BY x")
+            #expect(rows.map { $0["x"] } == ([1, 2, 3, 5] as [Value]) + values)
+            #expect(rows.allSatisfy { $0["label"] == .null })
+        }
+    }
+
     @Test("more parameters than placeholders are refused", arguments: TestDatabases.available)
     func extraParameters(kind: TestDatabaseKind) async throws {
         try await TestDatabases.with(kind) { (db) async throws in
