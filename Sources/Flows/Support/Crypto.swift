@@ -62,7 +62,7 @@ public enum Crypto {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Lowercase hex; a lookup table, since `String(format:)` per byte is slow on Linux.
     public static func hex(_ bytes: some Collection<UInt8>) -> String {

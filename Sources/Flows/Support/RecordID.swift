@@ -10,11 +10,23 @@ public enum RecordID {
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         let time = UInt64(max(0, (Date().timeIntervalSince1970 * 1000).rounded())) << 16
-        var bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: time >> (56 - 8 * index)) }
-        bytes[6] = bytes[6] & 0x0F | 0x70
-        bytes[8] = bytes[8] & 0x3F | 0x80
-        // Groups of 8-4-4-4-12 hex digits.
-        return [0..<4, 4..<6, 6..<8, 8..<10, 10..<16].map { Crypto.hex(bytes[$0]) }.joined(separator: "-")
+        // Time, version 7 and 12 random bits in the first half; variant and 62 random bits in the second.
+        let high = time | (generator.next() as UInt64) & 0x0FFF | 0x7000
+        let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        // 8-4-4-4-12 hex digits, written in place.
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var position = 0
+            for word in [high, low] {
+                for nibble in stride(from: 60, through: 0, by: -4) {
+                    if position == 8 || position == 13 || position == 18 || position == 23 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    buffer[position] = Crypto.hexDigits[Int(word >> UInt64(nibble) & 0xF)]
+                    position += 1
+                }
+            }
+            return position
+        }
     }
 }
