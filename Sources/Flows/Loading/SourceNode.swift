@@ -112,7 +112,9 @@ extension SourceNode {
             return .error(at: location(mark, file), "invalid YAML: \(problem)", code: "yaml-syntax", notes: notes)
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Yams marks the mapping; point at the key's second appearance when it can be found.
-            let at = duplicates.lazy.compactMap { repeatedKey($0, in: text, mapping: context.mark) }.first
+            let at = duplicates.lazy.compactMap {
+                repeatedKey($0, in: text, mapping: context.mark) ?? repeatedFlowKey($0, in: text, mapping: context.mark)
+            }.first
                 .map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? location(context.mark, file)
             return .error(at: at, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
                           code: "duplicate-key", notes: ["each key may appear once; remove or rename the repeated one"])
@@ -146,6 +148,74 @@ extension SourceNode {
                 if seen { return (index + 1, column + 1) }
                 seen = true
             }
+        }
+        return nil
+    }
+    /// Where `key` appears the second time as a key of the flow mapping (`{ a: 1, a: 2 }`) that
+    /// Yams marks at its `{` or its first key: keys are read at the mapping's own level, after the
+    /// `{` and after each `,`, across lines, skipping quoted text, nested `{}`/`[]` and comments.
+    static func repeatedFlowKey(_ key: String, in text: String, mapping: Mark) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
+        var line = mapping.line - 1
+        var column = mapping.column - 1
+        guard line >= 0, line < lines.count, column >= 0 else { return nil }
+        if column < lines[line].count, lines[line][column] == "{" {
+            column += 1
+        } else {
+            // Marked at the first key: the `{` is before it, maybe with spaces between.
+            guard column <= lines[line].count,
+                  let open = lines[line][..<column].lastIndex(where: { $0 != " " && $0 != "\t" }),
+                  lines[line][open] == "{" else { return nil }
+        }
+        var depth = 1
+        var expectingKey = true
+        var seen = false
+        while line < lines.count {
+            let characters = lines[line]
+            while column < characters.count {
+                let character = characters[column]
+                if character == "#", column == 0 || characters[column - 1] == " " || characters[column - 1] == "\t" { break }
+                if character == " " || character == "\t" {
+                    column += 1
+                    continue
+                }
+                if depth == 1 && expectingKey && character != "}" && character != "," {
+                    expectingKey = false
+                    let start = column
+                    var name: String
+                    if character == "\"" || character == "'" {
+                        column += 1
+                        let closing = characters[column...].firstIndex(of: character) ?? characters.count
+                        name = String(characters[column..<closing])
+                        column = closing + 1
+                    } else {
+                        let end = characters[column...].firstIndex { $0 == ":" || $0 == "," || $0 == "}" } ?? characters.count
+                        name = String(characters[column..<end])
+                        while name.last == " " { name.removeLast() }
+                        column = end
+                    }
+                    if name == key {
+                        if seen { return (line + 1, start + 1) }
+                        seen = true
+                    }
+                    continue
+                }
+                switch character {
+                case "\"", "'":
+                    // A quoted value: skip to its closing quote on this line.
+                    column = (characters[(column + 1)...].firstIndex(of: character) ?? characters.count - 1) + 1
+                    continue
+                case "{", "[": depth += 1
+                case "}", "]":
+                    depth -= 1
+                    if depth == 0 { return nil }
+                case "," where depth == 1: expectingKey = true
+                default: break
+                }
+                column += 1
+            }
+            line += 1
+            column = 0
         }
         return nil
     }
