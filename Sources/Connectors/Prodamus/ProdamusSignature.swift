@@ -91,7 +91,8 @@ public enum ProdamusSignature {
             var index = 0
             while index < bytes.count {
                 let byte = bytes[index]
-                let escape: (UInt8, length: Int)?
+                // The letter after the backslash, and how many input bytes it replaces.
+                let escape: (letter: UInt8, length: Int)?
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape = (byte, 1)
                 case 0x08: escape = (UInt8(ascii: "b"), 1)
@@ -110,8 +111,8 @@ public enum ProdamusSignature {
                 }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
                 out.append(UInt8(ascii: "\\"))
-                out.append(escape.0)
-                if escape.0 == UInt8(ascii: "u") {
+                out.append(escape.letter)
+                if escape.letter == UInt8(ascii: "u") {
                     if escape.length == 3 {
                         out.append(contentsOf: "202".utf8)
                         out.append(bytes[index + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
