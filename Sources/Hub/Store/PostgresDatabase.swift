@@ -84,12 +84,14 @@ final class PostgresConnection: SQLConnection, PooledConnection {
 
     private let conninfo: ConnectionInfo
     private var conn: OpaquePointer? {
-        didSet { statements = [:] }
+        didSet { forgetStatements(preparing: true) }
     }
     /// Named statements prepared on this session, by SQL text. Parsing, analysing and planning
-    /// took about a third of the server's CPU for the hub's short statements. (A pooler in
-    /// transaction mode must support protocol-level prepared statements, as PgBouncer 1.21 does.)
+    /// took about a third of the server's CPU for the hub's short statements.
     private var statements: [String: String] = [:]
+    /// Off once the server lost a statement: a pooler in transaction mode (Supabase's, PgBouncer
+    /// before 1.21) hands each transaction to whichever server session is free.
+    private var preparing = true
     /// At most this many statements per session; statements with more parameters (multi-row
     /// inserts, one variant per batch size) are sent unprepared, their parsing spread over many rows.
     private static let statementLimit = 200
@@ -114,7 +116,7 @@ final class PostgresConnection: SQLConnection, PooledConnection {
             if PQstatus(conn) == CONNECTION_OK { return }
             PQreset(conn)
             // A new session: the statements prepared on the old one are gone.
-            statements = [:]
+            forgetStatements(preparing: true)
             if PQstatus(conn) == CONNECTION_OK { return }
             let message = PostgresConnection.connectionMessage(conn)
             PQfinish(conn)
@@ -217,24 +219,50 @@ final class PostgresConnection: SQLConnection, PooledConnection {
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
             defer { PQclear(result) }
-            throw PostgresConnection.error(result, conn: conn)
+            let error = PostgresConnection.error(result, conn: conn)
+            // 26000: the statement is not on this server session. From now on statements go
+            // unprepared; outside a transaction this one is simply sent again.
+            if name != nil, error.code == "26000" {
+                forgetStatements(preparing: false)
+                if PQtransactionStatus(conn) == PQTRANS_IDLE { return try run(sql, parameters) }
+            }
+            throw error
         }
         return result
+    }
+
+    private func forgetStatements(preparing: Bool) {
+        statements = [:]
+        self.preparing = preparing
     }
 
     /// The name `sql` is prepared under on this session, preparing it now if there is room;
     /// nil to send it unprepared. A statement that fails to prepare would fail to run: its error is thrown.
     private func preparedName(_ sql: String, parameterCount: Int, conn: OpaquePointer) throws -> String? {
         if let name = statements[sql] { return name }
-        guard parameterCount <= Self.statementParameterLimit, statements.count < Self.statementLimit else { return nil }
-        let name = "hub_\(statements.count)"
+        guard preparing, parameterCount <= Self.statementParameterLimit, statements.count < Self.statementLimit else { return nil }
+        let name = Self.statementName(sql)
         guard let result = PQprepare(conn, name, sql, Int32(parameterCount), nil) else {
             throw PostgresConnection.connectionError(conn)
         }
         defer { PQclear(result) }
-        guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw PostgresConnection.error(result, conn: conn) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+            let error = PostgresConnection.error(result, conn: conn)
+            // 42P05: this server session has the statement already (another client of a pooler
+            // prepared it): the same name is the same SQL, so it is used as it is.
+            guard error.code == "42P05" else { throw error }
+            statements[sql] = name
+            return name
+        }
         statements[sql] = name
         return name
+    }
+
+    /// A statement's name comes from its text, so that the same name means the same SQL on every
+    /// connection and hub process: behind a pooler, a statement run on another client's server
+    /// session is the right one or missing, never a different one.
+    static func statementName(_ sql: String) -> String {
+        "hub_" + Crypto.hex(Crypto.sha256(Array(sql.utf8)).prefix(12))
     }
 
     /// How a value travels as a text-format parameter; `nil` is SQL NULL.

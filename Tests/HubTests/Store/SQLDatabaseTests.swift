@@ -200,6 +200,30 @@ struct SQLDatabaseTests {
         }
     }
 
+    /// What a pooler in transaction mode does to prepared statements, played on one session:
+    /// the server forgets them (`DEALLOCATE ALL`), or already has one the hub is about to prepare.
+    @Test("Postgres: a lost statement falls back to unprepared ones; one prepared already is used")
+    func poolerProofStatements() async throws {
+        guard TestDatabases.postgresURL != nil else { return }
+        try await TestDatabases.with(.postgres, poolSize: 1) { (db) async throws in
+            let sum = "SELECT CAST($1 AS INTEGER) + 1 AS n"
+            #expect(try await db.query(sum, [1]).first?["n"] == 2)
+            try await db.execute("DEALLOCATE ALL")
+            #expect(try await db.query(sum, [2]).first?["n"] == 3)
+            #expect(try await db.query("SELECT CAST($1 AS TEXT) AS t", ["after"]).first?["t"] == "after")
+        }
+        try await TestDatabases.with(.postgres, poolSize: 1) { (db) async throws in
+            // Another client of a pooler prepared the same statement on this server session first.
+            let echo = "SELECT CAST($1 AS TEXT) AS t"
+            try await db.execute("PREPARE \(PostgresConnection.statementName(echo)) (TEXT) AS \(echo)")
+            #expect(try await db.query(echo, ["taken"]).first?["t"] == "taken")
+            #expect(try await db.query(echo, ["again"]).first?["t"] == "again")
+        }
+        // Names depend on the text only.
+        #expect(PostgresConnection.statementName("SELECT 1") == PostgresConnection.statementName("SELECT 1"))
+        #expect(PostgresConnection.statementName("SELECT 1") != PostgresConnection.statementName("SELECT 2"))
+    }
+
     @Test("more parameters than placeholders are refused", arguments: TestDatabases.available)
     func extraParameters(kind: TestDatabaseKind) async throws {
         try await TestDatabases.with(kind) { (db) async throws in
