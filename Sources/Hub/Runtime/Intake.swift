@@ -22,8 +22,9 @@ public final class Intake: EventSink {
     private let duplicates = Counter(label: "hub_events_total", dimensions: [("outcome", "duplicate")])
 
     /// `concurrency`: runs in flight at once. Room for all fresh runs of a busy moment (runs a
-    /// second × seconds each takes to finish) keeps them on the hand-off path; a run that finds no slot is stored queued
-    /// and costs a claim and a reload of its event later (at 64 that happened under Postgres load).
+    /// second × seconds each takes to finish) keeps them on the hand-off path; a run that finds
+    /// no slot is stored queued and costs a claim and a reload of its event later (at 64 that
+    /// happened under Postgres load).
     init(store: Store, flows: FlowRegistry, owner: String, lease: Duration = .seconds(60), concurrency: Int = 256, logger: Logger) {
         self.store = store
         self.flows = flows

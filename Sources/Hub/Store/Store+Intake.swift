@@ -57,7 +57,7 @@ extension Store {
     func storeEvents(_ items: [NewEvent]) async -> [Result<[String]?, any Error>] {
         let now = Store.now()
         let rows = items.map { item in
-            (item: item, eventID: item.eventID, payloadJSON: item.payloadJSON, runIDs: item.runs.map { _ in RecordID.make() })
+            (item: item, runIDs: item.runs.map { _ in RecordID.make() })
         }
         do {
             let postgres = database.dialect == .postgres
@@ -84,14 +84,14 @@ extension Store {
 
     /// Events in one multi-row statement and the runs of the new ones in another; per event its
     /// run ids, or nil for a duplicate (same source and dedup key).
-    private static func insertAll(_ db: any SQLConnection, _ rows: [(item: NewEvent, eventID: String, payloadJSON: String, runIDs: [String])],
+    private static func insertAll(_ db: any SQLConnection, _ rows: [(item: NewEvent, runIDs: [String])],
                                   now: Int64) throws -> [[String]?]
     {
         var eventTuples: [String] = []
         var eventValues: [Value] = []
         for row in rows {
             eventTuples.append(placeholders(from: eventValues.count, count: 5))
-            eventValues += [.string(row.eventID), .string(row.item.source), .string(row.item.dedupKey), .string(row.payloadJSON), .millis(now)]
+            eventValues += [.string(row.item.eventID), .string(row.item.source), .string(row.item.dedupKey), .string(row.item.payloadJSON), .millis(now)]
         }
         let insert = "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES \(eventTuples.joined(separator: ", ")) "
             + "ON CONFLICT (source, dedup_key) DO NOTHING"
@@ -99,16 +99,16 @@ extension Store {
         if rows.count == 1 {
             // One row: the change count tells, without RETURNING (which makes SQLite build a
             // temporary table for the returned rows on every insert).
-            inserted = try db.execute(insert, eventValues) > 0 ? [rows[0].eventID] : []
+            inserted = try db.execute(insert, eventValues) > 0 ? [rows[0].item.eventID] : []
         } else {
             inserted = Set(try db.query(insert + " RETURNING id", eventValues).compactMap { $0["id"]?.stringValue })
         }
         var runTuples: [String] = []
         var runValues: [Value] = []
-        for row in rows where inserted.contains(row.eventID) {
+        for row in rows where inserted.contains(row.item.eventID) {
             for (run, id) in zip(row.item.runs, row.runIDs) {
                 runTuples.append(placeholders(from: runValues.count, count: 12))
-                runValues += [.string(id), .string(run.flow), .string(run.flowVersion), .string(row.eventID),
+                runValues += [.string(id), .string(run.flow), .string(run.flowVersion), .string(row.item.eventID),
                               .string(run.lease == nil ? RunStatus.queued.rawValue : RunStatus.running.rawValue),
                               .millis(run.notBefore ?? now), .millis(now), .millis(now),
                               run.order.map { .string($0.key) } ?? .null, run.order.map { .millis($0.position) } ?? .null,
@@ -122,7 +122,7 @@ extension Store {
                 VALUES \(runTuples.joined(separator: ", "))
                 """, runValues)
         }
-        return rows.map { inserted.contains($0.eventID) ? $0.runIDs : nil }
+        return rows.map { inserted.contains($0.item.eventID) ? $0.runIDs : nil }
     }
 
     /// `($n+1, $n+2, …)` for one row of a multi-row VALUES.
