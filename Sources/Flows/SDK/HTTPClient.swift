@@ -47,7 +47,19 @@ public protocol HTTPClient: Sendable {
 public struct URLSessionHTTPClient: HTTPClient {
     private let session: URLSession
 
-    public init(session: URLSession = .shared) { self.session = session }
+    public init(session: URLSession = Self.apiSession) { self.session = session }
+
+    /// One session for every connector: API calls, so no response cache (the shared session's
+    /// disk cache lists its folder on every request and would keep API answers on disk) and no
+    /// cookie jar (one service's cookies must not ride along on the next call).
+    public static let apiSession: URLSession = {
+        let configuration = URLSessionConfiguration.default
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        return URLSession(configuration: configuration)
+    }()
 
     public func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         guard let url = URL(string: request.url) else { throw ConnectorError.permanent("bad-url", "not a URL: \(request.url)") }
