@@ -138,9 +138,19 @@ struct BenchCommand: AsyncParsableCommand {
                        target: "< 300 ms", median < 300),
                 .check("resident memory, idle", "\(BenchReport.megabytes(startUp.idleResident)) (anonymous \(BenchReport.megabytes(startUp.idleAnonymous)), "
                            + "the rest file-backed: binary and shared libraries)", target: "< 30 MB", startUp.idleResident < 30 << 20),
+                bareIdle(),
             ]
         } catch {
             return [.skipped("start-up", target: "< 300 ms", "failed: \(error)")]
+        }
+    }
+
+    private func bareIdle() -> BenchRow {
+        do {
+            return BenchRow(measure: "resident memory, idle: bare Hummingbird route (same binary and libraries)",
+                            figure: BenchReport.megabytes(try HubChecks.bareIdleResident()), target: "yardstick", verdict: .info)
+        } catch {
+            return .skipped("resident memory, idle: bare route", target: "yardstick", "failed: \(error)")
         }
     }
 

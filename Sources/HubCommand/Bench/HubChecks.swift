@@ -107,6 +107,16 @@ enum HubChecks {
         return (millis, idle, anonymous)
     }
 
+    /// The yardstick for idle memory: the bare Hummingbird route (`hub bench --serve-bare`, the same
+    /// binary and shared libraries), resident bytes once idle.
+    static func bareIdleResident() throws -> Int {
+        let process = try BenchProcess(["bench", "--serve-bare"], environment: [:], directory: FileManager.default.temporaryDirectory)
+        defer { process.stop() }
+        _ = try process.waitForPort()
+        Thread.sleep(forTimeInterval: 2)
+        return process.residentBytes ?? 0
+    }
+
     /// The admin members page on SQLite with `members` members, through the real routes of a
     /// `hub serve` with a signed-in admin: the median of `repeats` requests per page, in ms.
     static func adminPages(members: Int, repeats: Int) async throws -> [(String, Double)] {
