@@ -17,7 +17,7 @@ public final class Intake: EventSink {
     /// Concurrent events share a transaction on Postgres, which pays a round trip and a commit
     /// for each. None on SQLite: its transactions are group-committed already, and a second
     /// layer there only added a wait per webhook (intake went 10–30 % faster without it).
-    private let batcher: EventBatcher?
+    private let batcher: Batcher<NewEvent, [String]?>?
     private let accepted = Counter(label: "hub_events_total", dimensions: [("outcome", "accepted")])
     private let duplicates = Counter(label: "hub_events_total", dimensions: [("outcome", "duplicate")])
 
@@ -32,7 +32,7 @@ public final class Intake: EventSink {
         slots = RunSlots(capacity: concurrency, wakeUp: wakeUp)
         self.lease = (owner, lease)
         self.logger = logger
-        batcher = store.database.dialect == .postgres ? EventBatcher(store: store) : nil
+        batcher = store.database.dialect == .postgres ? Batcher(limit: 256) { [store] in await store.storeEvents($0) } : nil
     }
 
     public func emit(_ event: IncomingEvent) async throws -> EmitOutcome {
@@ -115,7 +115,7 @@ public final class Intake: EventSink {
         var stored: [[String]?] = []
         var failure: (any Error)?
         var queued = false
-        let results = if let batcher { await batcher.store(items) } else { await store.storeEvents(items) }
+        let results = if let batcher { await batcher.submit(items) } else { await store.storeEvents(items) }
         for (index, (item, result)) in zip(items, results).enumerated() {
             guard case .success(let ids?) = result else {
                 // Not stored (a duplicate, or the database failed): the reserved slots go back.

@@ -34,15 +34,7 @@ extension Store {
     func writeSteps(runID: String, _ steps: [StepOutcome], now: Int64, holding: String, _ parameters: [Value]) async throws {
         var values: [Value] = parameters + [.string(runID), .millis(now)]
         let run = parameters.count + 1
-        var tuples: [String] = []
-        for step in steps {
-            let n = values.count
-            // Casts, as Postgres cannot tell a VALUES list's types otherwise.
-            tuples.append("(CAST($\(n + 1) AS TEXT), CAST($\(n + 2) AS INTEGER), CAST($\(n + 3) AS TEXT), CAST($\(n + 4) AS INTEGER), "
-                          + "CAST($\(n + 5) AS TEXT), CAST($\(n + 6) AS TEXT))")
-            values += [.string(step.stepID), .number(Double(step.index)), .string(step.status), .number(Double(step.attemptsDelta)),
-                       step.result.map(Value.string) ?? .null, step.error.map(Value.string) ?? .null]
-        }
+        let tuples = steps.map { "(" + Store.stepColumns($0, into: &values) + ")" }
         let rows = "v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", ")))"
         // `WHERE true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
         func insert(from: String) -> String {
@@ -68,8 +60,18 @@ extension Store {
         }
     }
 
+    /// Appends a step's six columns (step_id, step_index, status, attempts, result, error) to
+    /// `values`; returns their placeholders, cast, as Postgres cannot tell a VALUES list's types otherwise.
+    static func stepColumns(_ step: StepOutcome, into values: inout [Value]) -> String {
+        let n = values.count
+        values += [.string(step.stepID), .number(Double(step.index)), .string(step.status), .number(Double(step.attemptsDelta)),
+                   step.result.map(Value.string) ?? .null, step.error.map(Value.string) ?? .null]
+        return "CAST($\(n + 1) AS TEXT), CAST($\(n + 2) AS INTEGER), CAST($\(n + 3) AS TEXT), CAST($\(n + 4) AS INTEGER), "
+            + "CAST($\(n + 5) AS TEXT), CAST($\(n + 6) AS TEXT)"
+    }
+
     /// What a step's second record (a retry, a later outcome) changes.
-    private static let stepConflict = """
+    static let stepConflict = """
         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempts = hub_run_steps.attempts + excluded.attempts,
             result = COALESCE(excluded.result, hub_run_steps.result), error = COALESCE(excluded.error, hub_run_steps.error),
             updated_at = excluded.updated_at

@@ -9,13 +9,13 @@ import Testing
     @Test("concurrent events: each stored once with its run, duplicates told apart", arguments: TestDatabases.available)
     func concurrentEvents(kind: TestDatabaseKind) async throws {
         try await StoreRunTests.withStore(kind) { store in
-            let batcher = EventBatcher(store: store, limit: 16)
+            let batcher = Batcher<NewEvent, [String]?>(limit: 16) { await store.storeEvents($0) }
             // 150 keys, each sent twice at once: 300 callers racing into shared transactions.
             let outcomes = try await withThrowingTaskGroup(of: (String, [String]?).self) { group in
                 for i in 0..<300 {
                     group.addTask {
                         let key = "order-\(i % 150)"
-                        let ids = try await batcher.store(.init(source: "prodamus.paid", dedupKey: key, payload: ["n": .number(Double(i))],
+                        let ids = try await batcher.submit(.init(source: "prodamus.paid", dedupKey: key, payload: ["n": .number(Double(i))],
                                                                 runs: [NewRun(flow: "f", flowVersion: "v1")]))
                         return (key, ids)
                     }

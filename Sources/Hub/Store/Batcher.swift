@@ -1,23 +1,26 @@
-import Flows
 import Synchronization
 
-/// Group commit for intake on Postgres: events stored at the same moment share one transaction,
-/// so a burst of webhooks costs one round trip and one commit (one fsync) instead of one each.
-/// (SQLite's transactions are group-committed by `SQLiteGroupCommit` already.) Every caller still
-/// returns only after the transaction holding its event committed (persist, then acknowledge).
+/// Group commit for Postgres: calls made at the same moment are handled together, so a burst of
+/// them costs one statement, one round trip and one commit instead of one each. Intake stores
+/// its events this way and workers finish their runs this way. (SQLite's transactions are
+/// group-committed by `SQLiteGroupCommit` already.) Every caller still returns only after the
+/// batch holding its items is done (persist, then acknowledge).
 ///
-/// No background task: the first caller leads, commits everything queued up to then, answers
-/// the others, and hands the lead to the next caller still waiting (whose event then goes in
-/// the next transaction, together with whatever arrived meanwhile).
-final class EventBatcher: Sendable {
+/// No background task: the first caller leads, hands everything queued up to then to `handle`,
+/// answers the others, and passes the lead to the next caller still waiting (whose items then go
+/// in the next batch, together with whatever arrived meanwhile).
+final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
+    /// Handles a batch: one result per item, in order.
+    typealias Handle = @Sendable ([Item]) async -> [Result<Output, any Error>]
+
     private enum Turn: Sendable {
         case lead
-        case done([Result<[String]?, any Error>])
+        case done([Result<Output, any Error>])
     }
 
-    /// A caller's events (those of one delivery, stored in the same transaction).
+    /// A caller's items (handled in the same batch).
     private struct Waiter {
-        let items: [NewEvent]
+        let items: [Item]
         let continuation: CheckedContinuation<Turn, Never>
     }
 
@@ -26,23 +29,22 @@ final class EventBatcher: Sendable {
         var waiting: [Waiter] = []
     }
 
-    let store: Store
-    /// Most events in one transaction; more wait for the next one.
+    /// Most items in one batch; more wait for the next one.
     let limit: Int
+    private let handle: Handle
     private let state = Mutex(State())
 
-    init(store: Store, limit: Int = 256) {
-        self.store = store
+    init(limit: Int, handle: @escaping Handle) {
         self.limit = limit
+        self.handle = handle
     }
 
-    /// Stores the event and its runs; returns the run ids, or nil for a duplicate.
-    func store(_ item: NewEvent) async throws -> [String]? {
-        try await store([item])[0].get()
+    func submit(_ item: Item) async throws -> Output {
+        try await submit([item])[0].get()
     }
 
-    /// Stores events in one transaction with whatever else is waiting; one result per event.
-    func store(_ items: [NewEvent]) async -> [Result<[String]?, any Error>] {
+    /// Handles `items` in one batch with whatever else is waiting; one result per item.
+    func submit(_ items: [Item]) async -> [Result<Output, any Error>] {
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let lead = state.withLock { s -> Bool in
                 if s.leading {
@@ -68,7 +70,7 @@ final class EventBatcher: Sendable {
                 defer { s.waiting.removeFirst(taken) }
                 return Array(s.waiting.prefix(taken))
             }
-            var results = await store.storeEvents(items + others.flatMap(\.items))[...]
+            var results = await handle(items + others.flatMap(\.items))[...]
             let mine = Array(results.prefix(items.count))
             results = results.dropFirst(items.count)
             for waiter in others {
