@@ -14,16 +14,39 @@ struct RunFinish: Sendable {
     func finishedAt(_ now: Int64) -> Int64? {
         status == .completed || status == .failed ? now : nil
     }
+
+    /// SQLite: the run's update, which changes it only while this worker holds it.
+    static let update = """
+        UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
+            lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
+        WHERE id = $1 AND lease_owner = $2
+        """
+
+    func updateParameters(now: Int64) -> [Value] {
+        [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
+         failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now), finishedAt(now).map(Value.millis) ?? .null]
+    }
 }
 
 extension Store {
-    /// Finishes runs on Postgres in one statement (one round trip, one commit); one result per
-    /// run: whether this worker still held it, so that it changed. If the statement fails, each
-    /// run is tried in a statement of its own, so one bad run cannot fail the others.
+    /// Finishes runs together: on Postgres in one statement (one round trip, one commit), on
+    /// SQLite in one transaction (one job of the group commit, not a job and a savepoint each).
+    /// One result per run: whether this worker still held it, so that it changed. If the batch
+    /// fails, each run is tried alone, so one bad run cannot fail the others.
     static func finishAll(_ finishes: [RunFinish], _ database: any SQLDatabase) async -> [Result<Bool, any Error>] {
         do {
-            let (sql, values) = finishStatement(finishes, now: Store.now())
-            let held = Set(try await database.query(sql, values).compactMap { $0["id"]?.stringValue })
+            let now = Store.now()
+            let held: Set<String>
+            if database.dialect == .postgres {
+                let (sql, values) = finishStatement(finishes, now: now)
+                held = Set(try await database.query(sql, values).compactMap { $0["id"]?.stringValue })
+            } else {
+                held = try await database.transaction { db in
+                    Set(try finishes.filter {
+                        try writeSteps(db, runID: $0.runID, $0.steps, now: now, holding: RunFinish.update, $0.updateParameters(now: now))
+                    }.map(\.runID))
+                }
+            }
             return finishes.map { .success(held.contains($0.runID)) }
         } catch {
             guard finishes.count > 1 else { return [.failure(error)] }
@@ -33,8 +56,8 @@ extension Store {
         }
     }
 
-    /// The runs' updates as a CTE (only rows this worker holds change), the step records of the
-    /// runs that changed, and their ids as the result.
+    /// Postgres: the runs' updates as a CTE (only rows this worker holds change), the step records
+    /// of the runs that changed, and their ids as the result.
     static func finishStatement(_ finishes: [RunFinish], now: Int64) -> (String, [Value]) {
         var values: [Value] = [.millis(now)]
         var runs: [String] = [], steps: [String] = []

@@ -76,30 +76,14 @@ extension Store {
     }
 
     /// Finishes a claimed run: completed, failed (dead letter), or back in the queue after `retryAt`,
-    /// writing step records that were still waiting (see `StoreJournal`) in the same go. Throws
-    /// `lease-lost` when the run is no longer this worker's and there were steps to record.
+    /// writing step records that were still waiting (see `StoreJournal`) in the same go, together
+    /// with the runs finishing at the same moment (`finishAll`). Throws `lease-lost` when the run
+    /// is no longer this worker's and there were steps to record.
     func finish(runID: String, owner: String, status: RunStatus, notBefore: Int64? = nil, failedStep: String? = nil, error: String? = nil,
                 steps: [StepOutcome] = []) async throws
     {
         let finish = RunFinish(runID: runID, owner: owner, status: status, notBefore: notBefore, failedStep: failedStep, error: error, steps: steps)
-        if let finishes {
-            guard try await finishes.submit(finish) || steps.isEmpty else { throw Store.leaseLost(runID) }
-            return
-        }
-        let now = Store.now()
-        let sql = """
-            UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
-                lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
-            WHERE id = $1 AND lease_owner = $2
-            """
-        let parameters: [Value] = [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
-                                   failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now),
-                                   finish.finishedAt(now).map(Value.millis) ?? .null]
-        guard !steps.isEmpty else {
-            try await database.write(sql, parameters)
-            return
-        }
-        try await writeSteps(runID: runID, steps, now: now, holding: sql, parameters)
+        guard try await finishes.submit(finish) || steps.isEmpty else { throw Store.leaseLost(runID) }
     }
 
     /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.

@@ -32,32 +32,44 @@ extension Store {
     /// and upserts `steps` (at least one) only if it did; throws `lease-lost` otherwise. A transaction on SQLite
     /// (group-committed); one statement on Postgres, the update as a CTE (one round trip).
     func writeSteps(runID: String, _ steps: [StepOutcome], now: Int64, holding: String, _ parameters: [Value]) async throws {
-        var values: [Value] = parameters + [.string(runID), .millis(now)]
-        let run = parameters.count + 1
-        let tuples = steps.map { "(" + Store.stepColumns($0, into: &values) + ")" }
-        let rows = "v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", ")))"
-        // `WHERE true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
-        func insert(from: String) -> String {
-            """
-            INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
-            SELECT CAST($\(run) AS TEXT), v.step_id, v.step_index, v.status, v.attempts, v.result, v.error, CAST($\(run + 1) AS BIGINT)
-            FROM \(from) WHERE true
-            \(Store.stepConflict)
-            """
-        }
-        if database.dialect == .postgres {
-            let sql = "WITH held AS (\(holding) RETURNING id), \(rows) " + insert(from: "held, v") + " RETURNING run_id"
-            guard !(try await database.query(sql, values)).isEmpty else { throw Store.leaseLost(runID) }
+        guard database.dialect == .postgres else {
+            try await database.transaction { db in
+                guard try Store.writeSteps(db, runID: runID, steps, now: now, holding: holding, parameters) else { throw Store.leaseLost(runID) }
+            }
             return
         }
-        // SQLite has no UPDATE inside WITH: the update first, then the rows if it held.
-        let sql = "WITH \(rows) " + insert(from: "v")
-        let rowValues = values
-        try await database.transaction { db in
-            // The change count, not RETURNING: SQLite builds a temporary table for returned rows.
-            guard try db.execute(holding, parameters) > 0 else { throw Store.leaseLost(runID) }
-            try db.execute(sql, rowValues)
-        }
+        var values: [Value] = parameters + [.string(runID), .millis(now)]
+        let tuples = steps.map { "(" + Store.stepColumns($0, into: &values) + ")" }
+        let sql = "WITH held AS (\(holding) RETURNING id), v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", "))) "
+            + Store.stepInsert(run: parameters.count + 1, from: "held, v") + " RETURNING run_id"
+        guard !(try await database.query(sql, values)).isEmpty else { throw Store.leaseLost(runID) }
+    }
+
+    /// SQLite, inside a transaction: `holding`, then the step records if it changed the run;
+    /// whether it did. (SQLite has no UPDATE inside WITH.)
+    static func writeSteps(_ db: any SQLConnection, runID: String, _ steps: [StepOutcome], now: Int64, holding: String,
+                           _ parameters: [Value]) throws -> Bool
+    {
+        // The change count, not RETURNING: SQLite builds a temporary table for returned rows.
+        guard try db.execute(holding, parameters) > 0 else { return false }
+        guard !steps.isEmpty else { return true }
+        var values: [Value] = [.string(runID), .millis(now)]
+        let tuples = steps.map { "(" + stepColumns($0, into: &values) + ")" }
+        try db.execute("WITH v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", "))) "
+                       + stepInsert(run: 1, from: "v"), values)
+        return true
+    }
+
+    /// The upsert of step records from `from`, which holds the VALUES list `v`; `$run` is the
+    /// run's id and the next parameter the time.
+    static func stepInsert(run: Int, from: String) -> String {
+        // `WHERE true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
+        """
+        INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
+        SELECT CAST($\(run) AS TEXT), v.step_id, v.step_index, v.status, v.attempts, v.result, v.error, CAST($\(run + 1) AS BIGINT)
+        FROM \(from) WHERE true
+        \(stepConflict)
+        """
     }
 
     /// Appends a step's six columns (step_id, step_index, status, attempts, result, error) to

@@ -5,12 +5,12 @@ import Foundation
 /// Every statement is parameterised; nothing from a request or a flow is spliced into SQL.
 public final class Store: Sendable {
     public let database: any SQLDatabase
-    /// Postgres: runs finishing at the same moment share one statement (SQLite group-commits them).
-    let finishes: Batcher<RunFinish, Bool>?
+    /// Runs finishing at the same moment, written together (see `finishAll`).
+    let finishes: Batcher<RunFinish, Bool>
 
     public init(database: any SQLDatabase) {
         self.database = database
-        finishes = database.dialect == .postgres ? Batcher(limit: 64) { [database] in await Store.finishAll($0, database) } : nil
+        finishes = Batcher(limit: 64) { [database] in await Store.finishAll($0, database) }
     }
 
     /// Opens `sqlite:PATH` or any libpq connection string (`postgres://…`, `host=… dbname=…`).
