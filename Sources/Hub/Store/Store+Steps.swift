@@ -39,8 +39,7 @@ extension Store {
             return
         }
         var values: [Value] = parameters + [.string(runID), .millis(now)]
-        let tuples = steps.map { "(" + Store.stepColumns($0, into: &values) + ")" }
-        let sql = "WITH held AS (\(holding) RETURNING id), v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", "))) "
+        let sql = "WITH held AS (\(holding) RETURNING id), \(Store.stepRows(steps, into: &values)) "
             + Store.stepInsert(run: parameters.count + 1, from: "held, v") + " RETURNING run_id"
         guard !(try await database.query(sql, values)).isEmpty else { throw Store.leaseLost(runID) }
     }
@@ -54,9 +53,7 @@ extension Store {
         guard try db.execute(holding, parameters) > 0 else { return false }
         guard !steps.isEmpty else { return true }
         var values: [Value] = [.string(runID), .millis(now)]
-        let tuples = steps.map { "(" + stepColumns($0, into: &values) + ")" }
-        try db.execute("WITH v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", "))) "
-                       + stepInsert(run: 1, from: "v"), values)
+        try db.execute("WITH \(stepRows(steps, into: &values)) " + stepInsert(run: 1, from: "v"), values)
         return true
     }
 
@@ -70,6 +67,12 @@ extension Store {
         FROM \(from) WHERE true
         \(stepConflict)
         """
+    }
+
+    /// The VALUES list `v` of one run's step records, their values appended to `values`.
+    static func stepRows(_ steps: [StepOutcome], into values: inout [Value]) -> String {
+        let tuples = steps.map { "(" + stepColumns($0, into: &values) + ")" }
+        return "v (step_id, step_index, status, attempts, result, error) AS (VALUES \(tuples.joined(separator: ", ")))"
     }
 
     /// Appends a step's six columns (step_id, step_index, status, attempts, result, error) to
