@@ -70,7 +70,10 @@ final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
                 defer { s.waiting.removeFirst(taken) }
                 return Array(s.waiting.prefix(taken))
             }
-            var results = await handle(items + others.flatMap(\.items))[...]
+            // In a task of its own: cancelling the leader's task must not fail the items of the
+            // others in its batch.
+            let batch = items + others.flatMap(\.items)
+            var results = await Task { [handle] in await handle(batch) }.value[...]
             let mine = Array(results.prefix(items.count))
             results = results.dropFirst(items.count)
             for waiter in others {

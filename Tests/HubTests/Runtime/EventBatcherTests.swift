@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 @testable import Hub
+import Synchronization
 import Testing
 
 /// Group commit of intake: concurrent events share transactions, yet each is stored once and
@@ -50,5 +51,46 @@ import Testing
             #expect(keys.contains("a") && keys.contains("c"))
             if kind == .postgres { #expect(throws: (any Error).self) { try results[1].get() } }
         }
+    }
+}
+
+/// The batching itself, with a stand-in for the database.
+@Suite struct BatcherTests {
+    /// Batches handed to the handler, each held until the test lets it go.
+    final class Gate: Sendable {
+        let held = Mutex<[(items: [String], release: CheckedContinuation<Void, Never>)]>([])
+        var count: Int { held.withLock { $0.count } }
+        func items(_ index: Int) -> [String] { held.withLock { $0[index].items } }
+        func release(_ index: Int) { held.withLock { $0[index].release }.resume() }
+
+        func waitFor(_ count: Int) async throws {
+            for _ in 0..<1_000 where self.count < count { try await Task.sleep(for: .milliseconds(5)) }
+            try #require(self.count >= count)
+        }
+    }
+
+    @Test("cancelling a batch's leader does not fail the other callers in its batch")
+    func leaderCancellation() async throws {
+        let gate = Gate()
+        let batcher = Batcher<String, Bool>(limit: 10) { items in
+            await withCheckedContinuation { continuation in gate.held.withLock { $0.append((items, continuation)) } }
+            // What a pool does when its caller is cancelled: it refuses.
+            return items.map { _ in Task.isCancelled ? .failure(CancellationError()) : .success(true) }
+        }
+        let first = Task { try await batcher.submit("first") }
+        try await gate.waitFor(1)
+        // Two callers queue behind the first batch; the first of them leads the next one.
+        let leader = Task { try await batcher.submit("leader") }
+        try await Task.sleep(for: .milliseconds(50))
+        let follower = Task { try await batcher.submit("follower") }
+        try await Task.sleep(for: .milliseconds(50))
+        gate.release(0)
+        try await gate.waitFor(2)
+        try #require(gate.items(1) == ["leader", "follower"])
+        leader.cancel()
+        gate.release(1)
+        #expect(try await first.value)
+        #expect(try await follower.value)
+        #expect(try await leader.value)
     }
 }
