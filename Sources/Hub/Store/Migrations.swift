@@ -5,7 +5,7 @@ import Flows
 /// where the dialects differ, the statements switch on the dialect.
 enum Migrations {
     /// The hub's own tables, under the component name "hub"; connectors add theirs under their type name.
-    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns]
+    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns, runsByTime]
 
     /// Events, runs, step results, schedule slots: the durable runtime.
     static let runtime = SchemaMigration(version: 1, name: "runtime") { _ in
@@ -78,6 +78,16 @@ enum Migrations {
             "ALTER TABLE hub_runs ADD COLUMN order_key TEXT",
             "ALTER TABLE hub_runs ADD COLUMN order_position BIGINT",
             "CREATE INDEX hub_runs_order ON hub_runs (order_key, order_position) WHERE order_key IS NOT NULL",
+        ]
+    }
+
+    /// Runs newest first (the admin's runs page, `hub runs`) from an index instead of a sort of
+    /// every run. The index by event goes: nothing looks runs up by event, and events are never
+    /// deleted, so it only cost every stored run (and on Postgres every finished one) a write.
+    static let runsByTime = SchemaMigration(version: 4, name: "runs by time") { _ in
+        [
+            "DROP INDEX IF EXISTS hub_runs_event",
+            "CREATE INDEX hub_runs_created ON hub_runs (created_at, id)",
         ]
     }
 }

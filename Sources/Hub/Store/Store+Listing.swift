@@ -24,11 +24,20 @@ public struct StepRecord: Sendable {
 extension Store {
     /// Newest runs first, optionally filtered by flow and status.
     public func runs(flow: String? = nil, status: String? = nil, limit: Int = 50) async throws -> [RunSummary] {
+        // Only the filters given: `$1 IS NULL OR flow = $1` kept both databases from the indexes
+        // (a scan and a sort of every run on each page).
+        var conditions: [String] = [], values: [Value] = []
+        for (column, value) in [("flow", flow), ("status", status)] {
+            guard let value else { continue }
+            values.append(.string(value))
+            conditions.append("\(column) = $\(values.count)")
+        }
+        values.append(.number(Double(limit)))
         let rows = try await database.query("""
             SELECT id, flow, status, created_at, finished_at, failed_step, error FROM hub_runs
-            WHERE (CAST($1 AS TEXT) IS NULL OR flow = $1) AND (CAST($2 AS TEXT) IS NULL OR status = $2)
-            ORDER BY created_at DESC, id LIMIT $3
-            """, [flow.map(Value.string) ?? .null, status.map(Value.string) ?? .null, .number(Double(limit))])
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY created_at DESC, id DESC LIMIT $\(values.count)
+            """, values)
         return rows.map(Store.summary)
     }
 

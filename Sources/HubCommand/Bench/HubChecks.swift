@@ -117,12 +117,18 @@ enum HubChecks {
         return process.residentBytes ?? 0
     }
 
-    /// The admin members page on SQLite with `members` members, through the real routes of a
-    /// `hub serve` with a signed-in admin: the median of `repeats` requests per page, in ms.
-    static func adminPages(members: Int, repeats: Int) async throws -> [(String, Double)] {
-        let folder = try BenchHub(["intake.yaml": BenchHub.intakeFlow])
+    /// Admin pages on SQLite with `members` members and `runs` finished runs (over eleven flows),
+    /// through the real routes of a `hub serve` with a signed-in admin: the median of `repeats`
+    /// requests per page, in ms.
+    static func adminPages(members: Int, runs: Int, repeats: Int) async throws -> [(String, Double)] {
+        // Flows with http triggers only: no schedule fires during the measure.
+        let generated = stride(from: 1, to: 31, by: 3).map { generatedFlow($0) }
+        var files = ["intake.yaml": BenchHub.intakeFlow]
+        for (index, text) in generated.enumerated() { files["generated-\(index).yaml"] = text }
+        let folder = try BenchHub(files)
         defer { folder.remove() }
         try await MemberSeeder.seed(folder.sqliteURL, count: members, paidEvery: 3)
+        try await RunSeeder.seed(folder.sqliteURL, count: runs, flows: ["bench-intake"] + stride(from: 1, to: 31, by: 3).map { "generated-\($0)" })
         let password = "bench-admin-password"
         let (process, port) = try folder.serve(database: folder.sqliteURL, extra: ["HUB_ADMIN_PASSWORD": password])
         defer { process.stop() }
@@ -133,9 +139,13 @@ enum HubChecks {
             throw BenchError("admin sign-in failed with \(login.status)")
         }
         let pages = [
-            ("first page", "/admin/members"),
-            ("search", "/admin/members?q=\(percentEncoded("иван"))"),
-            ("filter + sort, page 20", "/admin/members?status=paid&sort=name_asc&page=20"),
+            ("members, first page", "/admin/members"),
+            ("members, search", "/admin/members?q=\(percentEncoded("иван"))"),
+            ("members, filter + sort, page 20", "/admin/members?status=paid&sort=name_asc&page=20"),
+            ("runs, first page", "/admin/runs"),
+            ("runs, failed ones", "/admin/runs?status=failed"),
+            ("runs of one flow", "/admin/runs?flow=generated-4"),
+            ("flows, each with its last run", "/admin/flows"),
         ]
         var out: [(String, Double)] = []
         for (name, path) in pages {
@@ -154,6 +164,37 @@ enum HubChecks {
             out.append((name, times.sorted()[times.count / 2]))
         }
         return out
+    }
+
+    /// Finished runs as the worker leaves them, one a second back from now, over `flows` in turn;
+    /// every 50th failed. They share one event.
+    enum RunSeeder {
+        static func seed(_ url: String, count: Int, flows: [String]) async throws {
+            let store = try Store.open(url, poolSize: 1)
+            do {
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                try await store.database.execute("INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES ('bench-event', 'bench', 'runs', '{}', $1)",
+                                                 [.number(Double(now))])
+                for batchStart in stride(from: 0, to: count, by: 10_000) {
+                    let range = batchStart..<min(count, batchStart + 10_000)
+                    try await store.database.transaction { db in
+                        for i in range {
+                            let created = Double(now - Int64(count - i) * 1000)
+                            let failed = i % 50 == 0
+                            try db.execute("""
+                                INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, finished_at, failed_step, error)
+                                VALUES ($1, $2, 'v1', 'bench-event', $3, $4, $4, $5, $5, $6, $7)
+                                """, [.string(String(format: "bench-run-%08d", i)), .string(flows[i % flows.count]), .string(failed ? "failed" : "completed"),
+                                      .number(created), .number(created + 40), failed ? .string("second") : .null, failed ? .string("boom [http-503]") : .null])
+                        }
+                    }
+                }
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        }
     }
 
     static func percentEncoded(_ text: String) -> String {

@@ -103,6 +103,26 @@ import Testing
         }
     }
 
+    @Test("runs are listed newest first, filtered by flow, status or both", arguments: TestDatabases.available)
+    func listing(kind: TestDatabaseKind) async throws {
+        try await Self.withStore(kind) { store in
+            for i in 0..<6 {
+                _ = try await store.storeEvent(source: "x", dedupKey: "\(i)", payload: [:], runs: [NewRun(flow: i % 2 == 0 ? "even" : "odd", flowVersion: "v")])
+                try await Task.sleep(for: .milliseconds(3))  // distinct creation times
+            }
+            let run = try #require(try await store.claim(owner: "A", limit: 1, lease: .seconds(60)).first)  // the oldest: "even", 0
+            try await store.finish(runID: run.id, owner: "A", status: .failed, failedStep: "s", error: "boom")
+            let all = try await store.runs(limit: 10)
+            #expect(all.map(\.flow) == ["odd", "even", "odd", "even", "odd", "even"])
+            #expect(all.map(\.createdAt) == all.map(\.createdAt).sorted(by: >))
+            #expect(try await store.runs(limit: 2).map(\.id) == Array(all.prefix(2).map(\.id)))
+            #expect(try await store.runs(flow: "even", limit: 10).map(\.id) == all.filter { $0.flow == "even" }.map(\.id))
+            #expect(try await store.runs(status: "failed", limit: 10).map(\.id) == [run.id])
+            #expect(try await store.runs(flow: "odd", status: "failed", limit: 10).isEmpty)
+            #expect(try await store.runs(flow: "even", status: "queued", limit: 10).count == 2)
+        }
+    }
+
     @Test("concurrent workers claim each run exactly once", arguments: TestDatabases.available)
     func concurrentClaims(kind: TestDatabaseKind) async throws {
         try await Self.withStore(kind) { store in
