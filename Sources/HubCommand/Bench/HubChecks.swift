@@ -146,6 +146,7 @@ enum HubChecks {
             ("runs, failed ones", "/admin/runs?status=failed"),
             ("runs of one flow", "/admin/runs?flow=generated-4"),
             ("flows, each with its last run", "/admin/flows"),
+            ("overview", "/admin"),
         ]
         var out: [(String, Double)] = []
         for (name, path) in pages {
