@@ -1,10 +1,10 @@
 import Synchronization
 
-/// Group commit for Postgres: calls made at the same moment are handled together, so a burst of
-/// them costs one statement, one round trip and one commit instead of one each. Intake stores
-/// its events this way and workers finish their runs this way. (SQLite's transactions are
-/// group-committed by `SQLiteGroupCommit` already.) Every caller still returns only after the
-/// batch holding its items is done (persist, then acknowledge).
+/// Group commit one level up: calls made at the same moment are handled together, so a burst of
+/// them costs one statement or one transaction instead of one each. Intake stores its events
+/// this way on Postgres (on SQLite, `SQLiteGroupCommit` shares their commits already), and
+/// workers finish their runs this way on both. Every caller still returns only after the batch
+/// holding its items is done (persist, then acknowledge).
 ///
 /// No background task: the first caller leads, hands everything queued up to then to `handle`,
 /// answers the others, and passes the lead to the next caller still waiting (whose items then go
