@@ -17,6 +17,17 @@ final class BenchProcess: Sendable {
         return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     }
 
+    /// The yardstick: `hub bench --serve-bare` (a Hummingbird hello-world), started and listening.
+    static func bareRoute() throws -> (BenchProcess, port: Int) {
+        let process = try BenchProcess(["bench", "--serve-bare"], environment: [:], directory: FileManager.default.temporaryDirectory)
+        do {
+            return (process, try process.waitForPort())
+        } catch {
+            process.stop()
+            throw error
+        }
+    }
+
     /// Starts `hub ARGUMENTS` with a clean environment plus `environment`.
     init(_ arguments: [String], environment: [String: String], directory: URL) throws {
         let process = Process()

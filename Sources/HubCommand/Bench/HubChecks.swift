@@ -110,9 +110,8 @@ enum HubChecks {
     /// The yardstick for idle memory: the bare Hummingbird route (`hub bench --serve-bare`, the same
     /// binary and shared libraries), resident bytes once idle.
     static func bareIdleResident() throws -> Int {
-        let process = try BenchProcess(["bench", "--serve-bare"], environment: [:], directory: FileManager.default.temporaryDirectory)
+        let (process, _) = try BenchProcess.bareRoute()
         defer { process.stop() }
-        _ = try process.waitForPort()
         Thread.sleep(forTimeInterval: 2)
         return process.residentBytes ?? 0
     }
@@ -121,14 +120,14 @@ enum HubChecks {
     /// through the real routes of a `hub serve` with a signed-in admin: the median of `repeats`
     /// requests per page, in ms.
     static func adminPages(members: Int, runs: Int, repeats: Int) async throws -> [(String, Double)] {
-        // Flows with http triggers only: no schedule fires during the measure.
-        let generated = stride(from: 1, to: 31, by: 3).map { generatedFlow($0) }
+        // Generated flows with http triggers only (every third): no schedule fires during the measure.
+        let generated = Array(stride(from: 1, to: 31, by: 3))
         var files = ["intake.yaml": BenchHub.intakeFlow]
-        for (index, text) in generated.enumerated() { files["generated-\(index).yaml"] = text }
+        for i in generated { files["generated-\(i).yaml"] = generatedFlow(i) }
         let folder = try BenchHub(files)
         defer { folder.remove() }
         try await MemberSeeder.seed(folder.sqliteURL, count: members, paidEvery: 3)
-        try await RunSeeder.seed(folder.sqliteURL, count: runs, flows: ["bench-intake"] + stride(from: 1, to: 31, by: 3).map { "generated-\($0)" })
+        try await RunSeeder.seed(folder.sqliteURL, count: runs, flows: ["bench-intake"] + generated.map { "generated-\($0)" })
         let password = "bench-admin-password"
         let (process, port) = try folder.serve(database: folder.sqliteURL, extra: ["HUB_ADMIN_PASSWORD": password])
         defer { process.stop() }
@@ -165,37 +164,6 @@ enum HubChecks {
             out.append((name, times.sorted()[times.count / 2]))
         }
         return out
-    }
-
-    /// Finished runs as the worker leaves them, one a second back from now, over `flows` in turn;
-    /// every 50th failed. They share one event.
-    enum RunSeeder {
-        static func seed(_ url: String, count: Int, flows: [String]) async throws {
-            let store = try Store.open(url, poolSize: 1)
-            do {
-                let now = Int64(Date().timeIntervalSince1970 * 1000)
-                try await store.database.execute("INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES ('bench-event', 'bench', 'runs', '{}', $1)",
-                                                 [.number(Double(now))])
-                for batchStart in stride(from: 0, to: count, by: 10_000) {
-                    let range = batchStart..<min(count, batchStart + 10_000)
-                    try await store.database.transaction { db in
-                        for i in range {
-                            let created = Double(now - Int64(count - i) * 1000)
-                            let failed = i % 50 == 0
-                            try db.execute("""
-                                INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, finished_at, failed_step, error)
-                                VALUES ($1, $2, 'v1', 'bench-event', $3, $4, $4, $5, $5, $6, $7)
-                                """, [.string(String(format: "bench-run-%08d", i)), .string(flows[i % flows.count]), .string(failed ? "failed" : "completed"),
-                                      .number(created), .number(created + 40), failed ? .string("second") : .null, failed ? .string("boom [http-503]") : .null])
-                        }
-                    }
-                }
-            } catch {
-                await store.close()
-                throw error
-            }
-            await store.close()
-        }
     }
 
     static func percentEncoded(_ text: String) -> String {

@@ -16,9 +16,8 @@ struct IntakeBench {
 
     /// The bare route: `hub bench --serve-bare` in a child process, fed the same requests.
     func bare(_ requests: [[UInt8]]) throws -> (LoadGenerator.Outcome, cpuPerRequest: Double) {
-        let process = try BenchProcess(["bench", "--serve-bare"], environment: [:], directory: FileManager.default.temporaryDirectory)
+        let (process, port) = try BenchProcess.bareRoute()
         defer { process.stop() }
-        let port = try process.waitForPort()
         let cpu = process.cpuSeconds
         let outcome = load.generator(port: port).run(feed: RequestFeed(requests: requests, repeating: true), warmUp: load.warmUp, duration: load.duration)
         return (outcome, Self.perRequest(process.cpuSeconds - cpu, outcome))
