@@ -12,40 +12,32 @@ import Testing
         }
     }
 
-    @Test("at the top level")
-    func topLevel() {
-        let found = Self.located("name: a\non: { http: /x }\n# the name again\nname: b\nsteps: []\n")
-        #expect(found?.code == "duplicate-key")
-        #expect(found?.line == 4 && found?.column == 1)
+    /// A flow with a repeated key, and where the repeat is.
+    struct Case: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var yaml: String
+        var line: Int
+        var column: Int
     }
 
-    @Test("inside a step of a list, the first key after `- `")
-    func inSequenceItem() {
-        let found = Self.located("steps:\n  - do: core.log\n    with: { message: hi }\n    do: core.set\n")
-        #expect(found?.code == "duplicate-key")
-        #expect(found?.line == 4 && found?.column == 5)
-    }
+    static let cases = [
+        Case(testDescription: "at the top level",
+             yaml: "name: a\non: { http: /x }\n# the name again\nname: b\nsteps: []\n", line: 4, column: 1),
+        Case(testDescription: "inside a step of a list, the first key after `- `",
+             yaml: "steps:\n  - do: core.log\n    with: { message: hi }\n    do: core.set\n", line: 4, column: 5),
+        Case(testDescription: "quoted, in a nested mapping",
+             yaml: "with:\n  values:\n    a: 1\n    b: 2\n    \"a\": 3\n", line: 5, column: 5),
+        Case(testDescription: "in a flow mapping",
+             yaml: "with: { a: 1, a: 2 }\n", line: 1, column: 15),
+        Case(testDescription: "in a flow mapping over several lines, past nested values, quotes and a comment",
+             yaml: "steps:\n  - with: {values: {a: 1, b: [x, {a: 2}]},\n      note: 'a, b: c', # a: here\n      \"values\": 3}\n", line: 4, column: 7),
+    ]
 
-    @Test("quoted, in a nested mapping")
-    func nestedQuoted() {
-        let found = Self.located("with:\n  values:\n    a: 1\n    b: 2\n    \"a\": 3\n")
+    @Test("the repeat is located", arguments: cases)
+    func located(_ example: Case) {
+        let found = Self.located(example.yaml)
         #expect(found?.code == "duplicate-key")
-        #expect(found?.line == 5 && found?.column == 5)
-    }
-
-    @Test("in a flow mapping")
-    func flowMapping() {
-        let found = Self.located("with: { a: 1, a: 2 }\n")
-        #expect(found?.code == "duplicate-key")
-        #expect(found?.line == 1 && found?.column == 15)
-    }
-
-    @Test("in a flow mapping over several lines, past nested values, quotes and a comment")
-    func flowMappingAcrossLines() {
-        let yaml = "steps:\n  - with: {values: {a: 1, b: [x, {a: 2}]},\n      note: 'a, b: c', # a: here\n      \"values\": 3}\n"
-        let found = Self.located(yaml)
-        #expect(found?.code == "duplicate-key")
-        #expect(found?.line == 4 && found?.column == 7)
+        #expect(found?.line == example.line && found?.column == example.column)
     }
 
     @Test("a flow mapping cut off anywhere still gets a location inside the text")
