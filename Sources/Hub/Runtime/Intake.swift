@@ -115,7 +115,11 @@ public final class Intake: EventSink {
         var stored: [[String]?] = []
         var failure: (any Error)?
         var queued = false
-        let results = if let batcher { await batcher.submit(items) } else { await store.storeEvents(items) }
+        // An event that starts no run is acknowledged without a row: nothing would read it back
+        // (Prodamus' `notification` beside `paid` wrote the same payload a second time).
+        let starting = items.filter { !$0.runs.isEmpty }
+        var written = starting.isEmpty ? [] : await write(starting)[...]
+        let results = items.map { $0.runs.isEmpty ? .success([]) : written.removeFirst() }
         for (index, (item, result)) in zip(items, results).enumerated() {
             guard case .success(let ids?) = result else {
                 // Not stored (a duplicate, or the database failed): the reserved slots go back.
@@ -146,6 +150,10 @@ public final class Intake: EventSink {
         // The events that were stored stay stored (a redelivery finds them as duplicates).
         if let failure { throw failure }
         return stored
+    }
+
+    private func write(_ events: [NewEvent]) async -> [Result<[String]?, any Error>] {
+        if let batcher { await batcher.submit(events) } else { await store.storeEvents(events) }
     }
 
     /// Tells `hub.run_failed` flows, and the step's `on_error` flow, that a run failed for good.
