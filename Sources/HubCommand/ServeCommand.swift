@@ -18,11 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { HubLogHandler(label: $0, level: level) }
         var environment = ProcessInfo.processInfo.environment
         var emulators: Sandbox?
         if sandbox || Self.sandboxNeeded(environment) {
