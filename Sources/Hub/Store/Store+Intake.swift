@@ -87,14 +87,11 @@ extension Store {
     private static func insertAll(_ db: any SQLConnection, _ rows: [(item: NewEvent, runIDs: [String])],
                                   now: Int64) throws -> [[String]?]
     {
-        var eventTuples: [String] = []
         var eventValues: [Value] = []
         for row in rows {
-            eventTuples.append(placeholders(from: eventValues.count, count: 5))
             eventValues += [.string(row.item.eventID), .string(row.item.source), .string(row.item.dedupKey), .string(row.item.payloadJSON), .millis(now)]
         }
-        let insert = "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES \(eventTuples.joined(separator: ", ")) "
-            + "ON CONFLICT (source, dedup_key) DO NOTHING"
+        let insert = rows.count == 1 ? oneEventInsert : eventInsert(rows: rows.count)
         let inserted: Set<String>
         if rows.count == 1 {
             // One row: the change count tells, without RETURNING (which makes SQLite build a
@@ -103,11 +100,9 @@ extension Store {
         } else {
             inserted = Set(try db.query(insert + " RETURNING id", eventValues).compactMap { $0["id"]?.stringValue })
         }
-        var runTuples: [String] = []
         var runValues: [Value] = []
         for row in rows where inserted.contains(row.item.eventID) {
             for (run, id) in zip(row.item.runs, row.runIDs) {
-                runTuples.append(placeholders(from: runValues.count, count: 12))
                 runValues += [.string(id), .string(run.flow), .string(run.flowVersion), .string(row.item.eventID),
                               .string(run.lease == nil ? RunStatus.queued.rawValue : RunStatus.running.rawValue),
                               .millis(run.notBefore ?? now), .millis(now), .millis(now),
@@ -115,14 +110,36 @@ extension Store {
                               run.lease.map { .string($0.owner) } ?? .null, run.lease.map { .millis($0.until) } ?? .null]
             }
         }
-        if !runTuples.isEmpty {
-            try db.execute("""
-                INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
-                                      lease_owner, lease_until)
-                VALUES \(runTuples.joined(separator: ", "))
-                """, runValues)
+        let runs = runValues.count / runColumns
+        if runs > 0 {
+            try db.execute(runs == 1 ? oneRunInsert : runInsert(rows: runs), runValues)
         }
         return rows.map { inserted.contains($0.item.eventID) ? $0.runIDs : nil }
+    }
+
+    private static let runColumns = 12
+
+    /// The statements for one event and one run, the shapes SQLite always stores: written once,
+    /// not for every webhook.
+    private static let oneEventInsert = eventInsert(rows: 1)
+    private static let oneRunInsert = runInsert(rows: 1)
+
+    private static func eventInsert(rows: Int) -> String {
+        "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES \(values(rows: rows, columns: 5)) "
+            + "ON CONFLICT (source, dedup_key) DO NOTHING"
+    }
+
+    private static func runInsert(rows: Int) -> String {
+        """
+        INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
+                              lease_owner, lease_until)
+        VALUES \(values(rows: rows, columns: runColumns))
+        """
+    }
+
+    /// `($1, …, $c), ($c+1, …)`: `rows` rows of a multi-row VALUES.
+    private static func values(rows: Int, columns: Int) -> String {
+        (0..<rows).map { row in placeholders(from: row * columns, count: columns) }.joined(separator: ", ")
     }
 
     /// `($n+1, $n+2, …)` for one row of a multi-row VALUES.
