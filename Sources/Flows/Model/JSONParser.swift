@@ -19,16 +19,25 @@ struct JSONParser {
         return v
     }
 
+    // The helpers below look at bytes with `switch` and slices rather than building arrays and
+    // strings for each one: stored events and step results are parsed on every resumed run.
+
     private mutating func skipSpace() {
-        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+        while i < bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0A, 0x0D: i += 1
+            default: return
+            }
+        }
     }
 
-    private mutating func expect(_ literal: String, _ v: Value) throws -> Value {
-        let l = Array(literal.utf8)
-        guard i + l.count <= bytes.count, Array(bytes[i..<i + l.count]) == l else {
+    private mutating func expect(_ literal: StaticString, _ v: Value) throws -> Value {
+        let count = literal.utf8CodeUnitCount
+        guard i + count <= bytes.count,
+              bytes[i..<i + count].elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: count)) else {
             throw Failure(offset: i, problem: "unexpected character")
         }
-        i += l.count
+        i += count
         return v
     }
 
@@ -54,9 +63,10 @@ struct JSONParser {
     private mutating func parseObject() throws -> Value {
         try nest(); defer { depth -= 1 }
         i += 1
-        var members: [String: Value] = [:]
+        // Collected first and hashed once at their final capacity (a repeated key: the last wins).
+        var members: [(String, Value)] = []
         skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Failure(offset: i, problem: "expected a key") }
@@ -64,11 +74,11 @@ struct JSONParser {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Failure(offset: i, problem: "expected ':'") }
             i += 1
-            members[key] = try parseValue()
+            members.append((key, try parseValue()))
             skipSpace()
             guard i < bytes.count else { throw Failure(offset: i, problem: "unexpected end") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(Dictionary(members) { _, last in last }) }
             throw Failure(offset: i, problem: "expected ',' or '}'")
         }
     }
@@ -91,7 +101,13 @@ struct JSONParser {
 
     private mutating func parseNumber() throws -> Value {
         let start = i
-        while i < bytes.count, "+-0123456789.eE".utf8.contains(bytes[i]) { i += 1 }
+        scan: while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "e"), UInt8(ascii: "E"): i += 1
+            default: break scan
+            }
+        }
         guard i > start, let n = Double(String(decoding: bytes[start..<i], as: UTF8.self)) else {
             throw Failure(offset: start, problem: "unexpected character")
         }
@@ -108,7 +124,25 @@ struct JSONParser {
 
     private mutating func parseString() throws -> String {
         i += 1
-        var out: [UInt8] = []
+        // Most strings have no escape: they are taken as one slice.
+        let start = i
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""):
+                i += 1
+                return String(decoding: bytes[start..<i - 1], as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                return try parseEscapedString(from: start)
+            default:
+                i += 1
+            }
+        }
+        throw Failure(offset: i, problem: "unterminated string")
+    }
+
+    /// The rest of a string that holds an escape, from its first byte at `start`.
+    private mutating func parseEscapedString(from start: Int) throws -> String {
+        var out = Array(bytes[start..<i])
         while i < bytes.count {
             let b = bytes[i]
             i += 1
@@ -130,7 +164,7 @@ struct JSONParser {
                     let low = try hex4()
                     code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
                 }
-                out.append(contentsOf: Array(String(Unicode.Scalar(code).map(Character.init) ?? "\u{FFFD}").utf8))
+                UTF8.encode(Unicode.Scalar(code) ?? "\u{FFFD}") { out.append($0) }
             default: out.append(e)
             }
         }
