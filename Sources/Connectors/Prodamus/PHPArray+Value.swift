@@ -12,6 +12,7 @@ extension PHPArray {
             return .array(sorted.map(\.value.flowValue))
         }
         var object: [String: Value] = [:]
+        object.reserveCapacity(entries.count)
         for entry in entries { object[entry.key.description] = entry.value.flowValue }
         return .object(object)
     }
