@@ -101,7 +101,7 @@ extension EventSink {
 }
 
 public enum EmitOutcome: Sendable, Hashable {
-    /// Stored; this many runs were started.
+    /// Stored with this many runs; with 0, no flow takes the event and it was not stored.
     case accepted(runs: Int)
     /// Seen before: acknowledged, nothing started.
     case duplicate

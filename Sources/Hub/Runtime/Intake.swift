@@ -90,9 +90,10 @@ public final class Intake: EventSink {
         try await store([Pending(key: key, payload: payload, dedupKey: dedupKey, order: order)])[0]
     }
 
-    /// Stores events and their runs in one transaction; per event the run ids, or `nil` for a
-    /// duplicate. Runs that may start at once and find a free slot are stored leased to this hub
-    /// and handed to its worker with the event. Throws if any event could not be stored.
+    /// Stores events and their runs in one transaction; per event the run ids (none, and nothing
+    /// stored, for an event no flow takes), or `nil` for a duplicate. Runs that may start at once
+    /// and find a free slot are stored leased to this hub and handed to its worker with the event.
+    /// Throws if any event could not be stored.
     private func store(_ events: [Pending]) async throws -> [[String]?] {
         let until = Store.now() + lease.duration.milliseconds
         var handed: [[Bool]] = []
@@ -152,6 +153,7 @@ public final class Intake: EventSink {
         return stored
     }
 
+    /// Through the batcher on Postgres, straight into SQLite's group commit otherwise.
     private func write(_ events: [NewEvent]) async -> [Result<[String]?, any Error>] {
         if let batcher { await batcher.submit(events) } else { await store.storeEvents(events) }
     }
