@@ -10,22 +10,22 @@ struct RunFinish: Sendable {
     var error: String?
     var steps: [StepOutcome]
 
-    /// A run that is done for good (completed or dead-lettered) records when; one queued again does not.
-    func finishedAt(_ now: Int64) -> Int64? {
-        status == .completed || status == .failed ? now : nil
+    /// The finish's seven columns, as both dialects take them: id, owner, status, not_before,
+    /// failed_step, error, finished_at. A run done for good (completed or dead-lettered) records
+    /// when; one queued again does not.
+    func columns(now: Int64) -> [Value] {
+        [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
+         failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null,
+         status == .completed || status == .failed ? .millis(now) : .null]
     }
 
-    /// SQLite: the run's update, which changes it only while this worker holds it.
+    /// SQLite: the run's update (`columns`, then the time), which changes it only while this
+    /// worker holds it.
     static let update = """
         UPDATE hub_runs SET status = $3, not_before = COALESCE($4, not_before), failed_step = $5, error = $6,
-            lease_owner = NULL, lease_until = NULL, updated_at = $7, finished_at = $8
+            lease_owner = NULL, lease_until = NULL, finished_at = $7, updated_at = $8
         WHERE id = $1 AND lease_owner = $2
         """
-
-    func updateParameters(now: Int64) -> [Value] {
-        [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
-         failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, .millis(now), finishedAt(now).map(Value.millis) ?? .null]
-    }
 }
 
 extension Store {
@@ -43,7 +43,7 @@ extension Store {
             } else {
                 held = try await database.transaction { db in
                     Set(try finishes.filter {
-                        try writeSteps(db, runID: $0.runID, $0.steps, now: now, holding: RunFinish.update, $0.updateParameters(now: now))
+                        try writeSteps(db, runID: $0.runID, $0.steps, now: now, holding: RunFinish.update, $0.columns(now: now) + [.millis(now)])
                     }.map(\.runID))
                 }
             }
@@ -63,9 +63,7 @@ extension Store {
         var runs: [String] = [], steps: [String] = []
         for finish in finishes {
             let n = values.count
-            values += [.string(finish.runID), .string(finish.owner), .string(finish.status.rawValue), finish.notBefore.map(Value.millis) ?? .null,
-                       finish.failedStep.map(Value.string) ?? .null, finish.error.map(Value.string) ?? .null,
-                       finish.finishedAt(now).map(Value.millis) ?? .null]
+            values += finish.columns(now: now)
             runs.append("(CAST($\(n + 1) AS TEXT), CAST($\(n + 2) AS TEXT), CAST($\(n + 3) AS TEXT), CAST($\(n + 4) AS BIGINT), "
                         + "CAST($\(n + 5) AS TEXT), CAST($\(n + 6) AS TEXT), CAST($\(n + 7) AS BIGINT))")
             for step in finish.steps {
