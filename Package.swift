@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "HubTests", dependencies: [
             "Hub", "Flows", "Emulators", "HubCommand", "ProdamusConnector",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
     ]
 )

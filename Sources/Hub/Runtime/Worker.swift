@@ -30,6 +30,18 @@ public final class Worker: Service {
 
     public func run() async throws {
         slots.accept(self)
+        // The idle wait below lasts up to `pollInterval`: a shutdown wakes it instead of waiting it out.
+        await withGracefulShutdownHandler { await self.claimAndExecute() } onGracefulShutdown: { [intake] in intake.wakeUp.signal() }
+        // Runs handed over by intake are not in the group: wait for them (and for reservations
+        // being stored) before the leases still held go back to the queue.
+        slots.accept(nil)
+        let deadline = ContinuousClock.now + lease
+        while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        try? await store.release(owner: owner)
+    }
+
+    /// Claims runs as slots free up and executes each in a task of its own, until the shutdown.
+    private func claimAndExecute() async {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let free = slots.free
@@ -58,12 +70,6 @@ public final class Worker: Service {
                 if claimed.count < free { await intake.wakeUp.wait(timeout: pollInterval) }
             }
         }
-        // Runs handed over by intake are not in the group: wait for them (and for reservations
-        // being stored) before the leases still held go back to the queue.
-        slots.accept(nil)
-        let deadline = ContinuousClock.now + lease
-        while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-        try? await store.release(owner: owner)
     }
 
     /// Runs one run to its next stop: done, failed, or waiting for a retry. A run claimed from

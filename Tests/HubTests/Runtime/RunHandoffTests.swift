@@ -17,7 +17,7 @@ import Testing
             with: { values: { n: "{{ event.body.n }}" } }
         """
 
-    static func setUp(_ store: Store, capacity: Int) throws -> (Intake, Worker) {
+    static func setUp(_ store: Store, capacity: Int, pollInterval: Duration = .seconds(1)) throws -> (Intake, Worker) {
         var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
         let compiled = compiler.compile(Self.flow, file: "noted.yaml")
         let flow = try #require(compiled.flow, "\(compiled.diagnostics)")
@@ -26,7 +26,8 @@ import Testing
         let intake = Intake(store: store, flows: flows, owner: "test:1:handoff", concurrency: capacity, logger: logger)
         let core = CoreConnector(config: Fields([:]), services: ConnectorServices(
             instance: "core", logger: logger, database: nil, http: URLSessionHTTPClient(), events: intake, publicURL: "http://127.0.0.1"))
-        let worker = Worker(store: store, flows: flows, engine: Engine(connectors: ["core": core], logger: logger), intake: intake, logger: logger)
+        let worker = Worker(store: store, flows: flows, engine: Engine(connectors: ["core": core], logger: logger), intake: intake,
+                            pollInterval: pollInterval, logger: logger)
         return (intake, worker)
     }
 
