@@ -28,8 +28,9 @@ struct IntakeBench {
         outcome.answeredAll > 0 ? seconds / Double(outcome.answeredAll) * 1e6 : 0
     }
 
-    /// The hub with one flow on `prodamus.paid`: each webhook stores its events and a run before the 200.
-    func hub(database: String?, _ requests: [[UInt8]]) throws -> HubFigures {
+    /// The hub with one flow on `prodamus.paid`: each webhook stores its events and a run before
+    /// the 200. Flat out (closed loop), or at a steady `rate` per second (open loop).
+    func hub(database: String?, _ requests: [[UInt8]], rate: Double? = nil) throws -> HubFigures {
         let folder = try BenchHub(["intake.yaml": BenchHub.intakeFlow])
         defer { folder.remove() }
         let (process, port) = try folder.serve(database: database ?? folder.sqliteURL)
@@ -38,7 +39,7 @@ struct IntakeBench {
         let idle = process.residentBytes ?? 0
         let sampler = ResidentSampler(process)
         let cpu = process.cpuSeconds
-        let outcome = load.generator(port: port).run(feed: RequestFeed(requests: requests), warmUp: load.warmUp, duration: load.duration)
+        let outcome = load.generator(port: port).run(feed: RequestFeed(requests: requests), warmUp: load.warmUp, duration: load.duration, rate: rate)
         let peak = sampler.stop()
         let used = process.cpuSeconds - cpu
         if outcome.completed == 0 { throw BenchError("the hub answered no webhook: \(process.stderr)") }

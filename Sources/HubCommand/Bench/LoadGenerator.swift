@@ -4,8 +4,14 @@ import Glibc
 import Foundation
 import Synchronization
 
-/// A closed-loop HTTP/1.1 load generator: `connections` keep-alive sockets spread over a few
-/// threads, each thread driving its sockets with poll(2), one request in flight per socket.
+/// An HTTP/1.1 load generator: `connections` keep-alive sockets spread over a few threads, each
+/// thread driving its sockets with poll(2), one request in flight per socket.
+///
+/// Closed loop by default: each answer sends the next request, so the server runs flat out and
+/// the latency includes waiting behind the other connections' requests. Given a `rate`, it is
+/// open loop instead: requests are due at fixed intervals whatever the answers do, and one that
+/// finds every connection busy is timed from the moment it was due (no coordinated omission: a
+/// server that stalls is charged for the requests it held up).
 ///
 /// Raw sockets on purpose: URLSession on Linux costs more CPU per request than the servers
 /// being measured, which would make the load generator the bottleneck on a 2-core machine.
@@ -44,7 +50,7 @@ struct LoadGenerator {
 
     /// Sends requests from `feed` for `warmUp` + `duration` seconds (or until the feed runs dry)
     /// and counts the answers that arrive inside the measuring window.
-    func run(feed: RequestFeed, warmUp: Double, duration: Double) -> Outcome {
+    func run(feed: RequestFeed, warmUp: Double, duration: Double, rate: Double? = nil) -> Outcome {
         let start = Clock.nanos()
         let window = (start + UInt64(warmUp * 1e9), start + UInt64((warmUp + duration) * 1e9))
         let results = Mutex<[Outcome]>([])
@@ -54,7 +60,9 @@ struct LoadGenerator {
             done.enter()
             let port = port
             let thread = Thread {
-                var worker = Worker(port: port, connections: count, feed: feed, window: window)
+                // Each thread paces its share of the rate.
+                let interval = rate.map { UInt64(1e9 / ($0 * Double(count) / Double(connections))) }
+                var worker = Worker(port: port, connections: count, feed: feed, window: window, interval: interval)
                 let outcome = worker.run()
                 results.withLock { $0.append(outcome) }
                 done.leave()
@@ -89,33 +97,50 @@ struct LoadGenerator {
         let port: Int
         let feed: RequestFeed
         let window: (start: UInt64, end: UInt64)
+        /// Open loop: nanoseconds between this thread's requests, and when the next one is due.
+        let interval: UInt64?
+        var nextDue: UInt64
+        /// Due requests found every connection busy: they count from their due time.
+        var heldBack = false
         var sockets: [Socket] = []
         var outcome = Outcome()
         var lastAnswerAt: UInt64 = 0
         var ranDry = false
 
-        init(port: Int, connections: Int, feed: RequestFeed, window: (UInt64, UInt64)) {
+        init(port: Int, connections: Int, feed: RequestFeed, window: (UInt64, UInt64), interval: UInt64?) {
             self.port = port
             self.feed = feed
             self.window = window
+            self.interval = interval
+            self.nextDue = Clock.nanos()
             for _ in 0..<connections {
                 if let socket = Socket.connect(port: port) { sockets.append(socket) } else { outcome.socketErrors += 1 }
             }
             outcome.latencies.reserveCapacity(200_000)
         }
 
+        /// Open loop and requests still to come.
+        private var pacing: Bool { interval != nil && !ranDry && nextDue < window.end }
+
         mutating func run() -> Outcome {
-            for index in sockets.indices { send(index) }
+            if interval == nil {
+                for index in sockets.indices { send(index) }
+            }
             var scratch = [UInt8](repeating: 0, count: 1 << 16)
             var polled = [pollfd]()
             let drainDeadline = window.end + 3_000_000_000
-            while sockets.contains(where: { $0.busy }) && Clock.nanos() < drainDeadline {
+            while (pacing || sockets.contains(where: { $0.busy })) && Clock.nanos() < drainDeadline {
+                sendDue()
                 polled.removeAll(keepingCapacity: true)
                 for socket in sockets {
                     let events = socket.busy ? Int16(POLLIN) | (socket.watchingOutput ? Int16(POLLOUT) : 0) : 0
                     polled.append(pollfd(fd: socket.busy ? socket.fd : -1, events: events, revents: 0))
                 }
-                let ready = poll(&polled, nfds_t(polled.count), 100)
+                // Sleep until an answer arrives or, when pacing with a connection idle, until the
+                // next request is due (poll counts whole milliseconds: rounded up, so a request
+                // may go out late by less than one; it is timed from when it went out, see `sendDue`).
+                let wait = pacing && !heldBack ? min(100_000_000, nextDue - min(nextDue, Clock.nanos())) : 100_000_000
+                let ready = poll(&polled, nfds_t(polled.count), Int32((wait + 999_999) / 1_000_000))
                 guard ready > 0 else { continue }
                 for index in polled.indices where polled[index].revents != 0 {
                     let revents = polled[index].revents
@@ -130,7 +155,24 @@ struct LoadGenerator {
             return outcome
         }
 
-        private mutating func send(_ index: Int) {
+        /// Open loop: sends every request that is due, as far as idle connections allow. One
+        /// that found every connection busy when it was due is timed from its due time; one
+        /// that went out at the first chance is timed from then (its delay was the timer's).
+        private mutating func sendDue() {
+            guard let interval else { return }
+            while pacing && nextDue <= Clock.nanos() {
+                guard let idle = sockets.firstIndex(where: { !$0.busy && $0.fd >= 0 }) else {
+                    heldBack = true
+                    return
+                }
+                let due = nextDue
+                nextDue += interval
+                send(idle, dueAt: heldBack ? due : nil)
+            }
+            heldBack = false
+        }
+
+        private mutating func send(_ index: Int, dueAt: UInt64? = nil) {
             guard Clock.nanos() < window.end, let request = feed.next() else {
                 if Clock.nanos() < window.end { ranDry = true }
                 sockets[index].busy = false
@@ -138,7 +180,7 @@ struct LoadGenerator {
             }
             sockets[index].out = request
             sockets[index].written = 0
-            sockets[index].sentAt = Clock.nanos()
+            sockets[index].sentAt = dueAt ?? Clock.nanos()
             sockets[index].busy = true
             flush(index)
         }
@@ -186,7 +228,12 @@ struct LoadGenerator {
                 outcome.latencies.append(UInt32(min(UInt64(UInt32.max), (now - sockets[index].sentAt) / 1000)))
                 lastAnswerAt = now
             }
-            send(index)
+            if interval == nil {
+                send(index)
+            } else {
+                sockets[index].busy = false
+                sendDue()
+            }
         }
 
         /// A broken connection: counted, then replaced so the load stays the same.
@@ -199,7 +246,7 @@ struct LoadGenerator {
                 return
             }
             sockets[index] = replacement
-            send(index)
+            if interval == nil { send(index) }
         }
     }
 
@@ -257,22 +304,39 @@ final class RequestFeed: Sendable {
 }
 
 /// Finds the end of one HTTP/1.1 response (Content-Length or chunked) in a byte buffer.
+///
+/// Works on the bytes, without building strings: the generator shares the cores with the
+/// server it measures, so every microsecond it spends per answer is taken from the server.
 enum HTTPResponseParser {
     /// If `buffer` starts with a complete response: removes it and returns its status code.
     static func complete(_ buffer: inout [UInt8]) -> Int? {
-        guard let headEnd = find([13, 10, 13, 10], in: buffer, from: 0) else { return nil }
-        let head = String(decoding: buffer[0..<headEnd], as: UTF8.self)
-        let lines = head.split(separator: "\r\n")
-        guard let statusLine = lines.first, statusLine.count >= 12,
-              let status = Int(statusLine.dropFirst(9).prefix(3)) else { return nil }
-        var length: Int?
+        guard let headEnd = find(crlf + crlf, in: buffer, from: 0) else { return nil }
+        // "HTTP/1.1 200 …": three digits at offset 9.
+        guard headEnd >= 12 else { return nil }
+        var status = 0
+        for offset in 9..<12 {
+            let digit = buffer[offset] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            status = status * 10 + Int(digit)
+        }
+        var length = 0
         var chunked = false
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if name == "content-length" { length = Int(value) }
-            if name == "transfer-encoding" && value.lowercased().contains("chunked") { chunked = true }
+        var lineStart = (find(crlf, in: buffer, from: 0) ?? headEnd) + 2
+        while lineStart < headEnd {
+            let lineEnd = find(crlf, in: buffer, from: lineStart) ?? headEnd
+            if let colon = buffer[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) {
+                let name = buffer[lineStart..<colon]
+                var valueStart = colon + 1
+                while valueStart < lineEnd && (buffer[valueStart] == 32 || buffer[valueStart] == 9) { valueStart += 1 }
+                let value = buffer[valueStart..<lineEnd]
+                if equalsIgnoringCase(name, "content-length") {
+                    length = value.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                        .reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                } else if equalsIgnoringCase(name, "transfer-encoding") {
+                    chunked = find(Array("chunked".utf8), in: value.map(lowercased), from: 0) != nil
+                }
+            }
+            lineStart = lineEnd + 2
         }
         let bodyStart = headEnd + 4
         if chunked {
@@ -280,16 +344,27 @@ enum HTTPResponseParser {
             buffer.removeFirst(end + 5)
             return status
         }
-        let total = bodyStart + (length ?? 0)
+        let total = bodyStart + length
         guard buffer.count >= total else { return nil }
         buffer.removeFirst(total)
         return status
     }
 
-    private static func find(_ needle: [UInt8], in buffer: [UInt8], from start: Int) -> Int? {
-        guard buffer.count >= needle.count + start else { return nil }
+    private static let crlf: [UInt8] = [13, 10]
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    private static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        return zip(bytes, UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)).allSatisfy { lowercased($0) == $1 }
+    }
+
+    private static func find<C: RandomAccessCollection>(_ needle: [UInt8], in buffer: C, from start: C.Index) -> C.Index? where C.Element == UInt8, C.Index == Int {
+        guard buffer.endIndex - start >= needle.count else { return nil }
         var i = start
-        while i <= buffer.count - needle.count {
+        while i <= buffer.endIndex - needle.count {
             if buffer[i] == needle[0] {
                 var match = true
                 for j in 1..<needle.count where buffer[i + j] != needle[j] { match = false; break }
