@@ -98,7 +98,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         rows.append(BenchRow(measure: "bare Hummingbird route (same requests)", figure: Self.throughput(bare, cpu: bareCPU), target: "yardstick", verdict: .info))
         // New orders for the steady runs: Postgres keeps the flat-out run's, and a repeat is cheaper.
-        let steadyRequests = ProdamusWebhooks.requests(count: Int(Double(rate) * (load.warmUp + load.duration) * 1.1), tag: tag + "s")
+        let steadyRequests = ProdamusWebhooks.requests(count: Int(Double(rate) * (steadyLoad.warmUp + steadyLoad.duration) * 1.1), tag: tag + "s")
         progress("webhook intake on SQLite")
         var peakResident = 0
         do {
