@@ -13,24 +13,30 @@ import Synchronization
 ///
 /// Under writes that never pause those checkpoints never finish the log: frames keep arriving
 /// while they copy, and SQLite starts the log over only when a write transaction begins with every
-/// frame copied. So past `limit` the writer waits, right after its commit, for a checkpoint that
-/// copies the rest (after one under way, if any); its next transaction then starts the log over.
-/// The log file holds at most `limit` pages plus one commit's. (Starting a background checkpoint
-/// after every commit instead ran hundreds a second, two `fdatasync`s each, and the log grew
-/// without bound: 850 MB for 160 MB of rows.)
+/// frame copied. So past `catchUp` pages, when no background checkpoint is running, the writer
+/// copies the rest itself right after its commit (as SQLite's own autocheckpoint does), and its
+/// next transaction starts the log over. A slow background checkpoint (a long `fsync`) can hold
+/// that off while the log grows, so past `limit` the writer waits for it and then copies the
+/// rest: the log file never holds more than `limit` pages and one commit. (Starting a background
+/// checkpoint after every commit instead ran hundreds a second, two `fdatasync`s each, and the
+/// log grew without bound: 850 MB for 160 MB of rows.)
 final class WALCheckpointer: Sendable {
     /// SQLite's own default threshold, in pages.
     static let threshold = 1000
     /// Growth of the log, in pages, between background checkpoints: often enough that the log
     /// mostly starts over without the writer waiting, rarely enough to spare the syncs.
     static let spacing = threshold / 4
-    /// The log's size, in pages, past which the writer waits for a checkpoint.
-    static let limit = 4 * threshold
+    /// The log's size, in pages, past which the writer copies the rest of it when it can.
+    static let catchUp = 4 * threshold
+    /// The log's size, in pages, past which the writer waits until it can: 64 MB of 4 KB pages.
+    static let limit = 16 * threshold
 
     private let queue = DispatchQueue(label: "hub.sqlite.checkpoint")
     private let running = Atomic<Bool>(false)
-    /// The log's size at which the next background checkpoint starts, and after the last commit.
+    /// The log's sizes at which the next background checkpoint starts and the writer next
+    /// catches up, and the log's size after the last commit.
     private let nextAt = Atomic<Int>(WALCheckpointer.threshold)
+    private let nextCatchUpAt = Atomic<Int>(WALCheckpointer.catchUp)
     private let lastFrames = Atomic<Int>(0)
     /// The checkpointing connection, touched only on `queue`.
     private let holder: ConnectionBox
@@ -44,12 +50,18 @@ final class WALCheckpointer: Sendable {
         // Smaller than after the last commit: the log started over.
         if frames < lastFrames.exchange(frames, ordering: .relaxed) {
             nextAt.store(Self.threshold, ordering: .relaxed)
+            nextCatchUpAt.store(Self.catchUp, ordering: .relaxed)
         }
-        if frames >= Self.limit {
+        if frames >= nextCatchUpAt.load(ordering: .relaxed) {
             // The hook runs inside the commit's write gate, so nothing in this process appends
-            // while the writer waits and the checkpoint copies every frame. The queue runs one
-            // checkpoint at a time: this one follows any under way, which copies only the
-            // frames there were when it began.
+            // while this checkpoint copies: it copies every frame. The queue runs one checkpoint
+            // at a time, so past the limit this waits for one under way (which copies only the
+            // frames there were when it began); below it, the next commit tries again. Only this
+            // writer starts background checkpoints, so none starts in between.
+            guard frames >= Self.limit || !running.load(ordering: .acquiring) else { return }
+            // A reader still on an older part of the log keeps it from starting over: then
+            // again a threshold later, not after every commit.
+            nextCatchUpAt.store(frames + Self.threshold, ordering: .relaxed)
             queue.sync { holder.connection?.checkpointPassive() }
             return
         }

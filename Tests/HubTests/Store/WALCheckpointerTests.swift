@@ -13,7 +13,7 @@ import Testing
             let db = try SQLiteDatabase(path: path)
             try await db.execute("CREATE TABLE blob (n INTEGER PRIMARY KEY, body TEXT)")
             // Eight writers without a pause between commits, a page a row: 40,000 pages, ten
-            // times the limit.
+            // times the size at which the writer catches up, two and a half times the limit.
             let body = String(repeating: "x", count: 4000)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<8 {
