@@ -93,7 +93,8 @@ final class PostgresConnection: SQLConnection, PooledConnection {
     /// before 1.21) hands each transaction to whichever server session is free.
     private var preparing = true
     /// At most this many statements per session; statements with more parameters (multi-row
-    /// inserts, one variant per batch size) are sent unprepared, their parsing spread over many rows.
+    /// inserts, one variant per row count) are sent unprepared, their parsing spread over many rows.
+    /// The hub's batches pass arrays instead (`PostgresArray`), one statement for any size.
     private static let statementLimit = 200
     private static let statementParameterLimit = 40
 

@@ -10,13 +10,16 @@ struct RunFinish: Sendable {
     var error: String?
     var steps: [StepOutcome]
 
-    /// The finish's seven columns, as both dialects take them: id, owner, status, not_before,
-    /// failed_step, error, finished_at. A run done for good (completed or dead-lettered) records
-    /// when; one queued again does not.
+    /// The finish's seven columns, as SQLite takes them: id, owner, status, not_before,
+    /// failed_step, error, finished_at.
     func columns(now: Int64) -> [Value] {
         [.string(runID), .string(owner), .string(status.rawValue), notBefore.map(Value.millis) ?? .null,
-         failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null,
-         status == .completed || status == .failed ? .millis(now) : .null]
+         failedStep.map(Value.string) ?? .null, error.map(Value.string) ?? .null, finishedAt(now: now).map(Value.millis) ?? .null]
+    }
+
+    /// A run done for good (completed or dead-lettered) records when; one queued again does not.
+    func finishedAt(now: Int64) -> Int64? {
+        status == .completed || status == .failed ? now : nil
     }
 
     /// SQLite: the run's update (`columns`, then the time), which changes it only while this
@@ -38,8 +41,7 @@ extension Store {
             let now = Store.now()
             let held: Set<String>
             if database.dialect == .postgres {
-                let (sql, values) = finishStatement(finishes, now: now)
-                held = Set(try await database.query(sql, values).compactMap { $0["id"]?.stringValue })
+                held = Set(try await database.query(finishStatement, finishValues(finishes, now: now)).compactMap { $0["id"]?.stringValue })
             } else {
                 held = try await database.transaction { db in
                     Set(try finishes.filter {
@@ -57,39 +59,38 @@ extension Store {
     }
 
     /// Postgres: the runs' updates as a CTE (only rows this worker holds change), the step records
-    /// of the runs that changed, and their ids as the result.
-    static func finishStatement(_ finishes: [RunFinish], now: Int64) -> (String, [Value]) {
-        var values: [Value] = [.millis(now)]
-        var runs: [String] = [], steps: [String] = []
-        for finish in finishes {
-            let n = values.count
-            values += finish.columns(now: now)
-            runs.append("(CAST($\(n + 1) AS TEXT), CAST($\(n + 2) AS TEXT), CAST($\(n + 3) AS TEXT), CAST($\(n + 4) AS BIGINT), "
-                        + "CAST($\(n + 5) AS TEXT), CAST($\(n + 6) AS TEXT), CAST($\(n + 7) AS BIGINT))")
-            for step in finish.steps {
-                values.append(.string(finish.runID))
-                steps.append("(CAST($\(values.count) AS TEXT), " + stepColumns(step, into: &values) + ")")
-            }
-        }
-        var sql = """
-            WITH f (id, owner, status, not_before, failed_step, error, finished_at) AS (VALUES \(runs.joined(separator: ", "))),
-            held AS (
-                UPDATE hub_runs SET status = f.status, not_before = COALESCE(f.not_before, hub_runs.not_before), failed_step = f.failed_step,
-                    error = f.error, lease_owner = NULL, lease_until = NULL, updated_at = CAST($1 AS BIGINT), finished_at = f.finished_at
-                FROM f WHERE hub_runs.id = f.id AND hub_runs.lease_owner = f.owner
-                RETURNING hub_runs.id)
-            """
-        if !steps.isEmpty {
-            sql += """
-                ,
-                v (run_id, step_id, step_index, status, attempts, result, error) AS (VALUES \(steps.joined(separator: ", "))),
-                recorded AS (
-                    INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
-                    SELECT v.run_id, v.step_id, v.step_index, v.status, v.attempts, v.result, v.error, CAST($1 AS BIGINT)
-                    FROM v JOIN held ON held.id = v.run_id
-                    \(stepConflict))
-                """
-        }
-        return (sql + "\nSELECT id FROM held", values)
+    /// of the runs that changed, and their ids as the result. One statement text for any batch
+    /// (`finishStatement`): each column goes in as an array.
+    static func finishValues(_ finishes: [RunFinish], now: Int64) -> [Value] {
+        let steps = finishes.flatMap { finish in finish.steps.map { (runID: finish.runID, step: $0) } }
+        return [
+            .millis(now),
+            PostgresArray.text(finishes.map(\.runID)), PostgresArray.text(finishes.map(\.owner)),
+            PostgresArray.text(finishes.map(\.status.rawValue)), PostgresArray.integers(finishes.map(\.notBefore)),
+            PostgresArray.text(finishes.map(\.failedStep)), PostgresArray.text(finishes.map(\.error)),
+            PostgresArray.integers(finishes.map { $0.finishedAt(now: now) }),
+            PostgresArray.text(steps.map(\.runID)), PostgresArray.text(steps.map(\.step.stepID)),
+            PostgresArray.integers(steps.map { Int64($0.step.index) }), PostgresArray.text(steps.map(\.step.status)),
+            PostgresArray.integers(steps.map { Int64($0.step.attemptsDelta) }), PostgresArray.text(steps.map(\.step.result)),
+            PostgresArray.text(steps.map(\.step.error)),
+        ]
     }
+
+    static let finishStatement = """
+        WITH held AS (
+            UPDATE hub_runs SET status = f.status, not_before = COALESCE(f.not_before, hub_runs.not_before), failed_step = f.failed_step,
+                error = f.error, lease_owner = NULL, lease_until = NULL, updated_at = CAST($1 AS BIGINT), finished_at = f.finished_at
+            FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS TEXT[]), CAST($5 AS BIGINT[]), CAST($6 AS TEXT[]),
+                        CAST($7 AS TEXT[]), CAST($8 AS BIGINT[])) AS f (id, owner, status, not_before, failed_step, error, finished_at)
+            WHERE hub_runs.id = f.id AND hub_runs.lease_owner = f.owner
+            RETURNING hub_runs.id),
+        recorded AS (
+            INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, error, updated_at)
+            SELECT v.run_id, v.step_id, v.step_index, v.status, v.attempts, v.result, v.error, CAST($1 AS BIGINT)
+            FROM unnest(CAST($9 AS TEXT[]), CAST($10 AS TEXT[]), CAST($11 AS INTEGER[]), CAST($12 AS TEXT[]), CAST($13 AS INTEGER[]),
+                        CAST($14 AS TEXT[]), CAST($15 AS TEXT[])) AS v (run_id, step_id, step_index, status, attempts, result, error)
+            JOIN held ON held.id = v.run_id
+            \(stepConflict))
+        SELECT id FROM held
+        """
 }

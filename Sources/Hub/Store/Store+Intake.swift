@@ -16,6 +16,9 @@ public struct NewRun: Sendable {
         self.notBefore = notBefore
         self.order = order
     }
+
+    /// Leased runs are stored running (handed to the worker), the others queued.
+    var initialStatus: RunStatus { lease == nil ? .queued : .running }
 }
 
 /// An event to store, with the runs it starts.
@@ -59,13 +62,12 @@ extension Store {
         let rows = items.map { item in
             (item: item, runIDs: item.runs.map { _ in RecordID.make() })
         }
+        let postgres = database.dialect == .postgres
         do {
-            let postgres = database.dialect == .postgres
             let stored = try await database.transaction { db in
-                // Postgres pays a round trip per statement: there the batch goes in as two statements.
-                // (SQLite runs inline, where one event at a time costs no more and keeps its
-                // statement cache free of a variant per batch size.)
-                postgres ? try Store.insertAll(db, rows, now: now) : try rows.flatMap { try Store.insertAll(db, [$0], now: now) }
+                // Postgres pays a round trip per statement: there the batch goes in as one.
+                // (SQLite runs inline, where one event at a time costs no more.)
+                postgres ? try Store.insertAll(db, rows, now: now) : try rows.map { try Store.insertOne(db, $0, now: now) }
             }
             return stored.map { .success($0) }
         } catch {
@@ -73,7 +75,9 @@ extension Store {
             var results: [Result<[String]?, any Error>] = []
             for row in rows {
                 do {
-                    results.append(.success(try await database.transaction { db in try Store.insertAll(db, [row], now: now)[0] }))
+                    results.append(.success(try await database.transaction { db in
+                        postgres ? try Store.insertAll(db, [row], now: now)[0] : try Store.insertOne(db, row, now: now)
+                    }))
                 } catch {
                     results.append(.failure(error))
                 }
@@ -82,68 +86,74 @@ extension Store {
         }
     }
 
-    /// Events in one multi-row statement and the runs of the new ones in another; per event its
-    /// run ids, or nil for a duplicate (same source and dedup key).
+    /// SQLite: one event, and its runs if it is new; its run ids, or nil for a duplicate (same
+    /// source and dedup key).
+    private static func insertOne(_ db: any SQLConnection, _ row: (item: NewEvent, runIDs: [String]), now: Int64) throws -> [String]? {
+        let event = row.item
+        // The change count tells, without RETURNING (which makes SQLite build a temporary table
+        // for the returned rows on every insert).
+        let values: [Value] = [.string(event.eventID), .string(event.source), .string(event.dedupKey), .string(event.payloadJSON), .millis(now)]
+        guard try db.execute(eventInsert, values) > 0 else { return nil }
+        for (run, id) in zip(event.runs, row.runIDs) {
+            try db.execute(runInsert, [
+                .string(id), .string(run.flow), .string(run.flowVersion), .string(event.eventID), .string(run.initialStatus.rawValue),
+                .millis(run.notBefore ?? now), .millis(now), .millis(now), run.order.map { .string($0.key) } ?? .null,
+                run.order.map { .millis($0.position) } ?? .null, run.lease.map { .string($0.owner) } ?? .null,
+                run.lease.map { .millis($0.until) } ?? .null,
+            ])
+        }
+        return row.runIDs
+    }
+
+    private static let eventInsert = """
+        INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (source, dedup_key) DO NOTHING
+        """
+
+    private static let runInsert = """
+        INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
+                              lease_owner, lease_until)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        """
+
+    /// Postgres: the events and the runs of the new ones in one statement, each column as an
+    /// array (one statement text for any batch); per event its run ids, or nil for a duplicate.
     private static func insertAll(_ db: any SQLConnection, _ rows: [(item: NewEvent, runIDs: [String])],
                                   now: Int64) throws -> [[String]?]
     {
-        var eventValues: [Value] = []
-        for row in rows {
-            eventValues += [.string(row.item.eventID), .string(row.item.source), .string(row.item.dedupKey), .string(row.item.payloadJSON), .millis(now)]
-        }
-        let insert = rows.count == 1 ? oneEventInsert : eventInsert(rows: rows.count)
-        let inserted: Set<String>
-        if rows.count == 1 {
-            // One row: the change count tells, without RETURNING (which makes SQLite build a
-            // temporary table for the returned rows on every insert).
-            inserted = try db.execute(insert, eventValues) > 0 ? [rows[0].item.eventID] : []
-        } else {
-            inserted = Set(try db.query(insert + " RETURNING id", eventValues).compactMap { $0["id"]?.stringValue })
-        }
-        var runValues: [Value] = []
-        for row in rows where inserted.contains(row.item.eventID) {
-            for (run, id) in zip(row.item.runs, row.runIDs) {
-                runValues += [.string(id), .string(run.flow), .string(run.flowVersion), .string(row.item.eventID),
-                              .string(run.lease == nil ? RunStatus.queued.rawValue : RunStatus.running.rawValue),
-                              .millis(run.notBefore ?? now), .millis(now), .millis(now),
-                              run.order.map { .string($0.key) } ?? .null, run.order.map { .millis($0.position) } ?? .null,
-                              run.lease.map { .string($0.owner) } ?? .null, run.lease.map { .millis($0.until) } ?? .null]
-            }
-        }
-        let runs = runValues.count / runColumns
-        if runs > 0 {
-            try db.execute(runs == 1 ? oneRunInsert : runInsert(rows: runs), runValues)
-        }
+        let events = rows.map(\.item)
+        let runs = rows.flatMap { row in zip(row.item.runs, row.runIDs).map { (run: $0, id: $1, eventID: row.item.eventID) } }
+        let values: [Value] = [
+            .millis(now),
+            PostgresArray.text(events.map(\.eventID)), PostgresArray.text(events.map(\.source)),
+            PostgresArray.text(events.map(\.dedupKey)), PostgresArray.text(events.map(\.payloadJSON)),
+            PostgresArray.text(runs.map(\.id)), PostgresArray.text(runs.map(\.run.flow)), PostgresArray.text(runs.map(\.run.flowVersion)),
+            PostgresArray.text(runs.map(\.eventID)), PostgresArray.text(runs.map(\.run.initialStatus.rawValue)),
+            PostgresArray.integers(runs.map { $0.run.notBefore ?? now }), PostgresArray.text(runs.map(\.run.order?.key)),
+            PostgresArray.integers(runs.map(\.run.order?.position)), PostgresArray.text(runs.map(\.run.lease?.owner)),
+            PostgresArray.integers(runs.map(\.run.lease?.until)),
+        ]
+        let inserted = Set(try db.query(batchInsert, values).compactMap { $0["id"]?.stringValue })
         return rows.map { inserted.contains($0.item.eventID) ? $0.runIDs : nil }
     }
 
-    private static let runColumns = 12
-
-    /// The statements for one event and one run, the shapes SQLite always stores: written once,
-    /// not for every webhook.
-    private static let oneEventInsert = eventInsert(rows: 1)
-    private static let oneRunInsert = runInsert(rows: 1)
-
-    private static func eventInsert(rows: Int) -> String {
-        "INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES \(values(rows: rows, columns: 5)) "
-            + "ON CONFLICT (source, dedup_key) DO NOTHING"
-    }
-
-    private static func runInsert(rows: Int) -> String {
+    /// Runs join the events actually inserted, so a duplicate's runs are left out.
+    private static let batchInsert = """
+        WITH e AS (
+            INSERT INTO hub_events (id, source, dedup_key, payload, received_at)
+            SELECT n.id, n.source, n.dedup_key, n.payload, CAST($1 AS BIGINT)
+            FROM unnest(CAST($2 AS TEXT[]), CAST($3 AS TEXT[]), CAST($4 AS TEXT[]), CAST($5 AS TEXT[])) AS n (id, source, dedup_key, payload)
+            ON CONFLICT (source, dedup_key) DO NOTHING
+            RETURNING id),
+        r AS (
+            INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
+                                  lease_owner, lease_until)
+            SELECT r.id, r.flow, r.flow_version, r.event_id, r.status, r.not_before, CAST($1 AS BIGINT), CAST($1 AS BIGINT),
+                r.order_key, r.order_position, r.lease_owner, r.lease_until
+            FROM unnest(CAST($6 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS TEXT[]), CAST($10 AS TEXT[]),
+                        CAST($11 AS BIGINT[]), CAST($12 AS TEXT[]), CAST($13 AS BIGINT[]), CAST($14 AS TEXT[]), CAST($15 AS BIGINT[]))
+                AS r (id, flow, flow_version, event_id, status, not_before, order_key, order_position, lease_owner, lease_until)
+            JOIN e ON e.id = r.event_id)
+        SELECT id FROM e
         """
-        INSERT INTO hub_runs (id, flow, flow_version, event_id, status, not_before, created_at, updated_at, order_key, order_position,
-                              lease_owner, lease_until)
-        VALUES \(values(rows: rows, columns: runColumns))
-        """
-    }
-
-    /// `($1, …, $c), ($c+1, …)`: `rows` rows of a multi-row VALUES.
-    private static func values(rows: Int, columns: Int) -> String {
-        (0..<rows).map { row in placeholders(from: row * columns, count: columns) }.joined(separator: ", ")
-    }
-
-    /// `($n+1, $n+2, …)` for one row of a multi-row VALUES.
-    private static func placeholders(from offset: Int, count: Int) -> String {
-        "(" + (1...count).map { "$\(offset + $0)" }.joined(separator: ", ") + ")"
-    }
 }

@@ -79,10 +79,12 @@ import Testing
     func failingFinishDoesNotSinkTheBatch() async throws {
         try await StoreRunTests.withStore(.postgres) { store in
             let runs = try await Self.claimed(store, count: 3)
-            // A time past BIGINT's range is refused: that run's statement fails, and the whole batch's with it.
+            // One step recorded twice in one upsert is refused ("cannot affect row a second time"):
+            // that run's statement fails, and the whole batch's with it.
+            let twice = [StepOutcome.failed("one", index: 0, error: "first"), StepOutcome.failed("one", index: 0, error: "second")]
             let finishes = runs.enumerated().map { i, run in
-                RunFinish(runID: run.id, owner: "A", status: i == 1 ? .queued : .completed, notBefore: i == 1 ? .max : nil,
-                          failedStep: nil, error: nil, steps: [])
+                RunFinish(runID: run.id, owner: "A", status: i == 1 ? .queued : .completed, notBefore: nil,
+                          failedStep: nil, error: nil, steps: i == 1 ? twice : [])
             }
             let results = await Store.finishAll(finishes, store.database)
             #expect(results.count == 3)
