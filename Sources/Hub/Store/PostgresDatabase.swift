@@ -206,6 +206,11 @@ final class PostgresConnection: SQLConnection, PooledConnection {
     private func run(_ sql: String, _ parameters: [Value]) throws -> OpaquePointer {
         guard let conn else { throw ConnectionPool<PostgresConnection>.closedError }
         let texts = parameters.map(PostgresConnection.parameterText)
+        // libpq takes parameters as C strings: a NUL would silently cut the text short. (Postgres
+        // cannot store one in text anyway; SQLite can.)
+        if let position = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw SQLError(kind: .other, code: "22021", message: "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
         let name = try preparedName(sql, parameterCount: texts.count, conn: conn)
         let result = withCStrings(texts) { pointers in
             if let name {

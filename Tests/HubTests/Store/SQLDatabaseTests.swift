@@ -17,6 +17,27 @@ struct SQLDatabaseTests {
         }
     }
 
+    @Test("a NUL in text: SQLite keeps it, Postgres refuses it loudly instead of cutting the text short",
+          arguments: TestDatabases.available)
+    func nulCharacter(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+            let text = "before\u{0}after"
+            switch kind {
+            case .sqlite:
+                try await db.execute("INSERT INTO items (id, name) VALUES ($1, $2)", [1, .string(text)])
+                #expect(try await db.query("SELECT name FROM items").map { $0["name"] } == [.string(text)])
+            case .postgres:
+                let error = await #expect(throws: SQLError.self) {
+                    try await db.execute("INSERT INTO items (id, name) VALUES ($1, $2)", [1, .string(text)])
+                }
+                #expect(error?.code == "22021")
+                #expect(error?.message == "parameter $2 contains a NUL character, which PostgreSQL text cannot hold")
+                #expect(try await db.query("SELECT COUNT(*) AS n FROM items").first?["n"] == 0)
+            }
+        }
+    }
+
     @Test("NULLs go in and come out as null", arguments: TestDatabases.available)
     func nulls(kind: TestDatabaseKind) async throws {
         try await TestDatabases.with(kind) { (db) async throws in
