@@ -208,7 +208,7 @@ final class PostgresConnection: SQLConnection, PooledConnection {
         let texts = parameters.map(PostgresConnection.parameterText)
         // libpq takes parameters as C strings: a NUL would silently cut the text short. (Postgres
         // cannot store one in text anyway; SQLite can.)
-        if let position = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+        if let position = texts.firstIndex(where: { $0.map(Self.containsNUL) == true }) {
             throw SQLError(kind: .other, code: "22021", message: "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
         }
         let name = try preparedName(sql, parameterCount: texts.count, conn: conn)
@@ -269,6 +269,16 @@ final class PostgresConnection: SQLConnection, PooledConnection {
     /// session is the right one or missing, never a different one.
     static func statementName(_ sql: String) -> String {
         "hub_" + Crypto.hex(Crypto.sha256(Array(sql.utf8)).prefix(12))
+    }
+
+    /// Whether `text` holds a NUL byte. `memchr` over the UTF-8 a native string keeps in one
+    /// piece: a byte-by-byte `utf8.contains` took about 3 µs a kilobyte, on every parameter of
+    /// every statement (a batch's payloads included); `memchr`, about 0.03.
+    private static func containsNUL(_ text: String) -> Bool {
+        let found = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+        }
+        return found ?? text.utf8.contains(0)
     }
 
     /// How a value travels as a text-format parameter; `nil` is SQL NULL.
