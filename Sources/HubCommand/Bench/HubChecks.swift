@@ -77,13 +77,14 @@ enum HubChecks {
     /// `hub serve` start-up: from spawning the binary until its port accepts a connection
     /// (migrated SQLite database, the intake flow). Also the resident memory once idle, and as a
     /// yardstick the bare route's (`hub bench --serve-bare`: the same binary and shared
-    /// libraries; nil if it did not start).
-    static func startUp(times: Int) throws -> (millis: [Double], idleResident: Int, idleAnonymous: Int, bareIdleResident: Int?) {
+    /// libraries; why not, if it did not start).
+    static func startUp(times: Int) throws -> (millis: [Double], idleResident: Int, idleAnonymous: Int,
+                                               bareIdleResident: Result<Int, any Error>) {
         let folder = try BenchHub(["intake.yaml": BenchHub.intakeFlow])
         defer { folder.remove() }
         var millis: [Double] = []
         var idle = 0, anonymous = 0
-        var bareIdle: Int?
+        var bareIdle: Result<Int, any Error> = .failure(BenchError("not measured"))
         for attempt in 0...times {
             let port = freeLoopbackPort()
             let process = try BenchProcess(["serve", "--log-level", "error"],
@@ -102,12 +103,12 @@ enum HubChecks {
             if attempt > 0 { millis.append(elapsed) }
             if attempt == times {
                 // The bare route settles at the same time (one wait instead of two).
-                let bare = try? BenchProcess.bareRoute().0
+                let bare = Result { try BenchProcess.bareRoute().0 }
                 Thread.sleep(forTimeInterval: 2)
                 idle = process.residentBytes ?? 0
                 anonymous = process.statusField("RssAnon") ?? 0
-                bareIdle = bare?.residentBytes
-                bare?.stop()
+                bareIdle = bare.map { $0.residentBytes ?? 0 }
+                try? bare.get().stop()
             }
             process.stop()
         }
