@@ -5,8 +5,8 @@ import Hub
 
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List flow runs, show one with its steps, or re-play a failed one.",
-        subcommands: [List.self, Show.self, Retry.self], defaultSubcommand: List.self)
+        commandName: "runs", abstract: "List flow runs, show one with its steps, re-play a failed one, or prune old ones.",
+        subcommands: [List.self, Show.self, Retry.self, Prune.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Newest runs first.")
@@ -60,6 +60,29 @@ struct RunsCommand: AsyncParsableCommand {
             await store.close()
             guard ok else { throw ValidationError("run \(id) is not a failed run") }
             print("run \(id) is queued again; a running hub picks it up")
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete finished runs older than --keep (default HUB_KEEP_RUNS) with their steps; their events keep only their dedup keys.")
+        @Option(help: "How long finished runs stay, e.g. 90d (at least 7d).") var keep: String?
+
+        func run() async throws {
+            let settings = try HubSettings()
+            guard let keep = try self.keep.map({ try HubSettings.keepRuns($0, setting: "--keep") }) ?? settings.keepRuns else {
+                throw ValidationError("say how long finished runs stay: --keep 90d, or HUB_KEEP_RUNS")
+            }
+            let store = try Store.open(settings.databaseURL, poolSize: 1)
+            do {
+                try await store.migrate()
+                let pruned = try await store.pruneRuns(olderThan: keep)
+                await store.close()
+                print("deleted \(pruned.runs) finished run(s) and the payloads of \(pruned.events) event(s)")
+            } catch {
+                await store.close()
+                throw error
+            }
         }
     }
 }

@@ -117,8 +117,8 @@ extension FlowCompiler {
         return .cron(schedule, timeZone: timeZone, missed: missed)
     }
 
-    /// `500ms`, `30s`, `5m`, `2h`, or a plain number of seconds.
-    static func duration(_ text: String) -> Duration? {
+    /// `500ms`, `30s`, `5m`, `2h`, `90d`, or a plain number of seconds.
+    public static func duration(_ text: String) -> Duration? {
         let t = text.trimmingCharacters(in: .whitespaces)
         for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)] where t.hasSuffix(suffix) {
             if let n = Double(t.dropLast(suffix.count)), n >= 0 { return .milliseconds(Int64(n * scale * 1000)) }

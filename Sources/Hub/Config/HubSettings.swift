@@ -13,6 +13,8 @@ public struct HubSettings: Sendable {
     /// `hub.yaml`, when present.
     public var configPath: String
     public var adminPassword: String?
+    /// `HUB_KEEP_RUNS`: how long finished runs stay (`90d`); nil (unset, or `forever`) keeps them all.
+    public var keepRuns: Duration?
     public var environment: [String: String]
 
     public static let defaultDatabaseURL = "sqlite:hub.db"
@@ -31,6 +33,20 @@ public struct HubSettings: Sendable {
         flowsPath = environment["HUB_FLOWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "flows"
         configPath = environment["HUB_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "hub.yaml"
         adminPassword = environment["HUB_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        keepRuns = try HubSettings.keepRuns(environment["HUB_KEEP_RUNS"])
+    }
+
+    /// The shortest `HUB_KEEP_RUNS`: a failed run stays long enough to be looked at and retried,
+    /// and a number meant as days but read as seconds (`90`) cannot wipe the history.
+    public static let minimumKeep = Duration.seconds(7 * 86400)
+
+    /// A `HUB_KEEP_RUNS` value (`setting` names it in the error).
+    public static func keepRuns(_ text: String?, setting: String = "HUB_KEEP_RUNS") throws -> Duration? {
+        guard let text, !text.isEmpty, text != "forever" else { return nil }
+        guard let keep = FlowCompiler.duration(text), keep >= minimumKeep else {
+            throw HubError(code: "bad-setting", "\(setting) must be a duration of at least 7 days (e.g. 90d, or 2160h) or 'forever', not '\(text)'")
+        }
+        return keep
     }
 
     /// The connector instances: `hub.yaml` when it exists, else every built-in under its default name.

@@ -109,10 +109,11 @@ public final class HubRuntime: Sendable {
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: "session-hub"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
+        let pruner = settings.keepRuns.map { [RunPruner(store: store, keep: $0, logger: logger)] } ?? []
         let connectorServices = connectors.map { name, connector in ConnectorService(name: name, connector: connector, logger: logger) }
         // The group stops services in reverse order: the server (intake) first, the workers last.
         let group = ServiceGroup(
-            configuration: .init(services: [worker, scheduler, watcher] as [any Service] + connectorServices + [app],
+            configuration: .init(services: [worker, scheduler, watcher] as [any Service] + pruner + connectorServices + [app],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await store.close()

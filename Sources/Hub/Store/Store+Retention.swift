@@ -1,0 +1,65 @@
+import Flows
+
+/// What one pass of `pruneRuns` removed.
+public struct PruneResult: Sendable, Equatable {
+    /// Finished runs deleted, with their step records.
+    public var runs: Int
+    /// Events whose payload was dropped (their ids and dedup keys stay).
+    public var events: Int
+}
+
+extension Store {
+    /// Deletes the finished runs older than `keep` (see `pruneRuns(before:)`).
+    public func pruneRuns(olderThan keep: Duration) async throws -> PruneResult {
+        try await pruneRuns(before: Store.now() - keep.milliseconds)
+    }
+
+    /// Deletes finished runs (completed or failed) created and finished before `cutoff` (epoch
+    /// milliseconds), with their step records, `chunk` runs to a transaction, oldest first.
+    ///
+    /// Their events stay, so a late redelivery is still recognised as a duplicate and nothing
+    /// is sent twice, but lose their payload (`null`), unless a run still refers to one (a run
+    /// not yet finished, or not yet old enough). Runs are stored with their event, so an event's
+    /// runs share its `received_at` as their `created_at`: that finds them through the runs'
+    /// time index (there is no index by event; see `Migrations.runsByTime`).
+    func pruneRuns(before cutoff: Int64, chunk: Int = 200) async throws -> PruneResult {
+        let list = database.dialect == .postgres ? "SELECT unnest(CAST($1 AS TEXT[]))" : "SELECT value FROM json_each($1)"
+        let deleteSteps = "DELETE FROM hub_run_steps WHERE run_id IN (\(list))"
+        let deleteRuns = "DELETE FROM hub_runs WHERE id IN (\(list))"
+        let dropPayloads = """
+            UPDATE hub_events SET payload = 'null'
+            WHERE id IN (\(list)) AND payload <> 'null'
+              AND NOT EXISTS (SELECT 1 FROM hub_runs r WHERE r.created_at = hub_events.received_at AND r.event_id = hub_events.id)
+            """
+        let postgres = database.dialect == .postgres
+        var total = PruneResult(runs: 0, events: 0)
+        while true {
+            let done = try await database.transaction { db in
+                // Oldest first through the runs' time index (`NOT IN` keeps the planner off the
+                // status index, which would collect and sort every finished run for each chunk).
+                let rows = try db.query("""
+                    SELECT id, event_id FROM hub_runs
+                    WHERE created_at < $1 AND status NOT IN ('queued', 'running') AND finished_at < $1
+                    ORDER BY created_at, id LIMIT $2
+                    """, [.millis(cutoff), .number(Double(chunk))])
+                let runs = rows.compactMap { $0["id"]?.stringValue }
+                guard !runs.isEmpty else { return (found: 0, removed: PruneResult(runs: 0, events: 0)) }
+                let events = Array(Set(rows.compactMap { $0["event_id"]?.stringValue }))
+                _ = try db.execute(deleteSteps, [Store.idList(runs, postgres: postgres)])
+                let deleted = try db.execute(deleteRuns, [Store.idList(runs, postgres: postgres)])
+                let dropped = try db.execute(dropPayloads, [Store.idList(events, postgres: postgres)])
+                return (found: rows.count, removed: PruneResult(runs: deleted, events: dropped))
+            }
+            total.runs += done.removed.runs
+            total.events += done.removed.events
+            // A short chunk was the last; between chunks other writers get the database.
+            if done.found < chunk { return total }
+            await Task.yield()
+        }
+    }
+
+    /// Ids as one parameter: a text array for Postgres, a JSON array for SQLite's `json_each`.
+    private static func idList(_ ids: [String], postgres: Bool) -> Value {
+        postgres ? PostgresArray.text(ids) : .string(Value.array(ids.map { .string($0) }).json)
+    }
+}
