@@ -32,6 +32,10 @@ extension Store {
               AND NOT EXISTS (SELECT 1 FROM hub_runs r WHERE r.created_at = hub_events.received_at AND r.event_id = hub_events.id)
             """
         let postgres = database.dialect == .postgres
+        // Postgres: the chosen runs stay locked until the chunk commits, so a `hub runs retry` of
+        // one waits and then finds it gone instead of being deleted after it queued the run again;
+        // another hub pruning at the same moment takes other runs.
+        let lock = postgres ? "FOR UPDATE SKIP LOCKED" : ""
         var total = PruneResult(runs: 0, events: 0)
         while true {
             let done = try await database.transaction { db in
@@ -40,7 +44,7 @@ extension Store {
                 let rows = try db.query("""
                     SELECT id, event_id FROM hub_runs
                     WHERE created_at < $1 AND status NOT IN ('queued', 'running') AND finished_at < $1
-                    ORDER BY created_at, id LIMIT $2
+                    ORDER BY created_at, id LIMIT $2 \(lock)
                     """, [.millis(cutoff), .number(Double(chunk))])
                 let runs = rows.compactMap { $0["id"]?.stringValue }
                 guard !runs.isEmpty else { return (found: 0, removed: PruneResult(runs: 0, events: 0)) }

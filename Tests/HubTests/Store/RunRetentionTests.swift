@@ -60,6 +60,8 @@ import Testing
             let payloads = Dictionary(uniqueKeysWithValues: events.map { ($0["dedup_key"]?.stringValue ?? "", $0["payload"]?.stringValue ?? "") })
             #expect(payloads == ["done": "null", "failed": "null", "more": "null", "shared": #"{"order":"shared"}"#,
                                  "running": #"{"order":"running"}"#, "recent": #"{"order":"recent"}"#])
+            // A pruned failed run is gone for `hub runs retry` too.
+            #expect(try await store.retry(runID: failed) == false)
             // A late redelivery of a pruned run's event is still a duplicate.
             #expect(try await store.storeEvent(source: "test.paid", dedupKey: "done", payload: [:], runs: [NewRun(flow: "f", flowVersion: "v")]) == nil)
             // The waiting run can still be resumed: its event is whole.
