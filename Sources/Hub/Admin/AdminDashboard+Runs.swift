@@ -12,6 +12,7 @@ extension AdminDashboard {
         let names = Set(flows.flows.map(\.name)).union(flow.map { [$0] } ?? []).sorted()
         return render("runs", session: session, [
             "title": AdminText.labels["runs_title"]!,
+            "retention": AdminText.retention(keepRuns),
             "flows": names.map { ["value": $0, "selected": $0 == flow] },
             "statuses": RunStatus.allCases.map { ["value": $0.rawValue, "label": AdminText.status($0.rawValue), "selected": $0.rawValue == status] },
             "rows": runs.map { run -> [String: Any] in

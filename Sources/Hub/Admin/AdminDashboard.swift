@@ -36,6 +36,8 @@ public struct AdminDashboard: Sendable {
     let timeZone: TimeZone
     /// The connectors' health checks, surveyed at most once a minute.
     let health: HealthCache
+    /// `HUB_KEEP_RUNS`, said on the runs page so a run that is gone is not a mystery.
+    let keepRuns: Duration?
     let logger: Logger
 
     static let cookieName = "hub_admin"
@@ -43,14 +45,15 @@ public struct AdminDashboard: Sendable {
 
     public init(store: Store, flows: FlowRegistry, connectors: [String: any Connector], connectorStates: [ConnectorState],
                 specs: [ConnectorSpec], publicURL: String, timeZone: TimeZone = TimeZone(identifier: "Europe/Moscow") ?? .current,
-                wakeUp: @escaping @Sendable () -> Void = {}, logger: Logger = Logger(label: "hub.admin"))
+                keepRuns: Duration? = nil, wakeUp: @escaping @Sendable () -> Void = {}, logger: Logger = Logger(label: "hub.admin"))
     {
         self.init(store: store, flows: flows, connectors: connectors, connectorStates: connectorStates, specs: specs,
-                  publicURL: publicURL, timeZone: timeZone, wakeUp: wakeUp, throttle: LoginThrottle(), logger: logger)
+                  publicURL: publicURL, timeZone: timeZone, keepRuns: keepRuns, wakeUp: wakeUp, throttle: LoginThrottle(), logger: logger)
     }
 
     init(store: Store, flows: FlowRegistry, connectors: [String: any Connector], connectorStates: [ConnectorState], specs: [ConnectorSpec],
-         publicURL: String, timeZone: TimeZone, wakeUp: @escaping @Sendable () -> Void, throttle: LoginThrottle, logger: Logger)
+         publicURL: String, timeZone: TimeZone, keepRuns: Duration? = nil, wakeUp: @escaping @Sendable () -> Void, throttle: LoginThrottle,
+         logger: Logger)
     {
         self.store = store
         accounts = AdminAccounts(database: store.database)
@@ -62,6 +65,7 @@ public struct AdminDashboard: Sendable {
         self.throttle = throttle
         secureCookie = publicURL.lowercased().hasPrefix("https://")
         self.timeZone = timeZone
+        self.keepRuns = keepRuns
         health = HealthCache { await ConnectorHealth.survey(connectors) }
         self.logger = logger
     }

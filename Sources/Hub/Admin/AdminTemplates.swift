@@ -193,6 +193,7 @@ enum AdminTemplates {
     static let runs = """
         {{> head}}
         <h1>{{t.runs_title}}</h1>
+        <p><small>{{retention}}</small></p>
         <form class="card filters" method="get" action="/admin/runs">
         <div><label for="flow">{{t.flow}}</label><select id="flow" name="flow"><option value="">{{t.any_flow}}</option>
         {{#flows}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/flows}}</select></div>

@@ -79,6 +79,20 @@ enum AdminText {
     static let triggerRunFailed = "ошибке другого запуска"
     static func trigger(event: String) -> String { "событию \(event)" }
     static let never = "ещё не запускался"
+    /// What `HUB_KEEP_RUNS` does, in words: whole days where it is days, hours otherwise.
+    static func retention(_ keep: Duration?) -> String {
+        guard let keep else { return "Завершённые запуски хранятся бессрочно (HUB_KEEP_RUNS)." }
+        let hours = Int(keep.components.seconds / 3600)
+        let span = hours % 24 == 0 ? count(hours / 24, "день", "дня", "дней") : count(hours, "час", "часа", "часов")
+        return "Завершённые запуски хранятся \(span), затем удаляются вместе с шагами (HUB_KEEP_RUNS)."
+    }
+
+    /// `n` and the noun in the Russian form that number takes: 1 день, 2 дня, 5 дней, 21 день.
+    static func count(_ n: Int, _ one: String, _ few: String, _ many: String) -> String {
+        let form = n % 10 == 1 && n % 100 != 11 ? one : ((2...4).contains(n % 10) && !(12...14).contains(n % 100) ? few : many)
+        return "\(n) \(form)"
+    }
+
     static func healthProblems(errors: Int, warnings: Int) -> String {
         "Подключения требуют внимания: ошибок — \(errors), предупреждений — \(warnings). Подробности — в блоке «Состояние» ниже."
     }

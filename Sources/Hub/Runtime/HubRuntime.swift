@@ -100,7 +100,7 @@ public final class HubRuntime: Sendable {
             connectorStates: catalog.instanceNames.map { name in
                 AdminDashboard.ConnectorState(name: name, type: catalog.instance(name)?.spec.name ?? name, running: connectors[name] != nil)
             },
-            specs: catalog.registry.specs, publicURL: settings.publicURL,
+            specs: catalog.registry.specs, publicURL: settings.publicURL, keepRuns: settings.keepRuns,
             wakeUp: { [intake] in intake.wakeUp.signal() }, logger: logger)
         try await admin.prepare(adminPassword: settings.adminPassword)
         let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes), admin: admin)

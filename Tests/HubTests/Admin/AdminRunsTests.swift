@@ -37,4 +37,23 @@ import Testing
             #expect(try await browser.post(client, "/admin/runs/\(id)/retry", [("csrf", csrf)]).status == .conflict)
         }
     }
+
+    @Test("the runs page says how long finished runs are kept", arguments: [
+        (nil, "Завершённые запуски хранятся бессрочно (HUB_KEEP_RUNS)."),
+        (Duration.seconds(90 * 86400), "Завершённые запуски хранятся 90 дней, затем удаляются вместе с шагами (HUB_KEEP_RUNS)."),
+        (Duration.seconds(21 * 86400), "Завершённые запуски хранятся 21 день, затем удаляются вместе с шагами (HUB_KEEP_RUNS)."),
+        (Duration.seconds(200 * 3600), "Завершённые запуски хранятся 200 часов, затем удаляются вместе с шагами (HUB_KEEP_RUNS)."),
+    ] as [(Duration?, String)])
+    func retentionIsSaid(keep: Duration?, sentence: String) async throws {
+        try await AdminHarness.with(keepRuns: keep) { _, client in
+            let browser = try await AdminBrowser.signIn(client)
+            #expect(try await browser.get(client, "/admin/runs").text.contains(sentence))
+        }
+    }
+
+    @Test func russianCounts() {
+        let forms = [1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112].map { AdminText.count($0, "день", "дня", "дней") }
+        #expect(forms == ["1 день", "2 дня", "4 дня", "5 дней", "11 дней", "12 дней", "14 дней", "21 день", "22 дня", "25 дней",
+                          "101 день", "111 дней", "112 дней"])
+    }
 }

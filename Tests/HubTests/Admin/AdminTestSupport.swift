@@ -15,7 +15,7 @@ struct AdminHarness {
 
     /// Runs `body` with a dashboard whose database has one admin (`admin` / `password`).
     static func with(_ kind: TestDatabaseKind = .sqlite, publicURL: String = "http://127.0.0.1:8080", connectors: [String: any Connector] = [:],
-                     flows: [Flow] = [], _ body: @Sendable (AdminHarness, any TestClientProtocol) async throws -> Void) async throws
+                     flows: [Flow] = [], keepRuns: Duration? = nil, _ body: @Sendable (AdminHarness, any TestClientProtocol) async throws -> Void) async throws
     {
         try await TestDatabases.withURL(kind) { url in
             let store = try Store.open(url, poolSize: 2)
@@ -24,7 +24,7 @@ struct AdminHarness {
                 let states = [AdminDashboard.ConnectorState(name: "db", type: "database", running: true)]
                     + connectors.map { AdminDashboard.ConnectorState(name: $0.key, type: type(of: $0.value).spec.name, running: true) }
                 let dashboard = AdminDashboard(store: store, flows: FlowRegistry(flows), connectors: connectors, connectorStates: states,
-                                               specs: BuiltinConnectors.registry.specs, publicURL: publicURL)
+                                               specs: BuiltinConnectors.registry.specs, publicURL: publicURL, keepRuns: keepRuns)
                 try await dashboard.prepare(adminPassword: password)
                 let router = Router()
                 dashboard.addRoutes(to: router)
