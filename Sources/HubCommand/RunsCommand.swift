@@ -78,7 +78,7 @@ struct RunsCommand: AsyncParsableCommand {
                 try await store.migrate()
                 let pruned = try await store.pruneRuns(olderThan: keep)
                 await store.close()
-                print("deleted \(pruned.runs) finished run(s) and the payloads of \(pruned.events) event(s)")
+                print("deleted \(pruned.runs) finished run(s), the payloads of \(pruned.events) event(s) and \(pruned.records) connector record(s) of deleted runs")
             } catch {
                 await store.close()
                 throw error

@@ -74,4 +74,8 @@ public struct TelegramConnector: Connector {
 
     /// Idempotency records and the invite links the bot created.
     public static var migrations: [SchemaMigration] { TelegramEffects.migrations }
+
+    public static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
+        try await TelegramEffects.forgetRuns(before: runID, in: database)
+    }
 }

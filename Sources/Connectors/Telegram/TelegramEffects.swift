@@ -98,6 +98,12 @@ struct TelegramEffects: Sendable {
         try await database.write("UPDATE telegram_invite_links SET revoked = 1 WHERE invite_link = $1", [.string(link)])
     }
 
+    /// Forgets the results recorded for runs the hub deleted (see `Connector.forgetRuns`); the
+    /// invite links stay, since join requests are checked against them.
+    static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
+        try await database.deleteKeys(below: runID, from: "telegram_effects")
+    }
+
     /// Unix seconds, as Telegram counts time.
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 }

@@ -58,4 +58,8 @@ public struct ZoomConnector: Connector {
 
     /// The meetings created, by idempotency key.
     public static var migrations: [SchemaMigration] { ZoomMeetings.migrations }
+
+    public static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
+        try await ZoomMeetings.forgetRuns(before: runID, in: database)
+    }
 }

@@ -28,6 +28,13 @@ struct ZoomMeetings: Sendable {
         },
     ]
 
+    /// Forgets the meetings and attempts recorded under the keys of runs the hub deleted (see
+    /// `Connector.forgetRuns`). Slot keys (`slot:…`) sort above every run id and stay, so a
+    /// slot's meeting is still found by a later run for the same slot.
+    static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
+        try await database.deleteKeys(below: runID, from: "zoom_meetings") + database.deleteKeys(below: runID, from: "zoom_meeting_attempts")
+    }
+
     /// Notes that a create for `key` is about to be sent; true when one was sent before (its
     /// answer may have been lost after Zoom created the meeting).
     func attemptedBefore(_ key: String) async throws -> Bool {

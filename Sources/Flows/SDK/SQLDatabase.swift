@@ -68,6 +68,22 @@ extension SQLDatabase {
     }
 }
 
+extension SQLDatabase {
+    /// Deletes the rows of `table` whose text `key` column sorts below `bound`, 1,000 to a
+    /// statement so a long backlog never holds the database for long (`Connector.forgetRuns`).
+    /// `table` and `key` are the caller's own names, never input. Returns how many rows went.
+    public func deleteKeys(below bound: String, from table: String, key: String = "key") async throws -> Int {
+        var deleted = 0
+        while true {
+            let count = try await write("""
+                DELETE FROM \(table) WHERE \(key) IN (SELECT \(key) FROM \(table) WHERE \(key) < $1 ORDER BY \(key) LIMIT 1000)
+                """, [.string(bound)])
+            deleted += count
+            if count < 1000 { return deleted }
+        }
+    }
+}
+
 /// A database error with the server's SQLSTATE (Postgres) or result code name (SQLite).
 public struct SQLError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {

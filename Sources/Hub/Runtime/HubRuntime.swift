@@ -109,7 +109,9 @@ public final class HubRuntime: Sendable {
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: "session-hub"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        let pruner = settings.keepRuns.map { [RunPruner(store: store, keep: $0, logger: logger)] } ?? []
+        let pruner = settings.keepRuns.map { keep in
+            [RunPruner(store: store, keep: keep, connectors: Array(catalog.registry.types.values), logger: logger)]
+        } ?? []
         let connectorServices = connectors.map { name, connector in ConnectorService(name: name, connector: connector, logger: logger) }
         // The group stops services in reverse order: the server (intake) first, the workers last.
         let group = ServiceGroup(

@@ -1,3 +1,4 @@
+import Flows
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -8,13 +9,18 @@ import ServiceLifecycle
 final class RunPruner: Service {
     let store: Store
     let keep: Duration
+    /// The connector types whose records of deleted runs go too.
+    let connectors: [any Connector.Type]
     let interval: Duration
     let logger: Logger
     private let pruned = Counter(label: "hub_runs_pruned_total")
 
-    init(store: Store, keep: Duration, interval: Duration = .seconds(3600), logger: Logger) {
+    init(store: Store, keep: Duration, connectors: [any Connector.Type] = BuiltinConnectors.all, interval: Duration = .seconds(3600),
+         logger: Logger)
+    {
         self.store = store
         self.keep = keep
+        self.connectors = connectors
         self.interval = interval
         self.logger = logger
     }
@@ -33,10 +39,11 @@ final class RunPruner: Service {
     /// One pass; a failure is logged and the next pass tries again.
     func pruneOnce() async {
         do {
-            let result = try await store.pruneRuns(olderThan: keep)
+            let result = try await store.pruneRuns(olderThan: keep, connectors: connectors)
             pruned.increment(by: result.runs)
-            if result.runs > 0 {
-                logger.info("pruned finished runs", metadata: ["runs": "\(result.runs)", "events": "\(result.events)", "keep_hours": "\(keep.components.seconds / 3600)"])
+            if result.runs > 0 || result.records > 0 {
+                logger.info("pruned finished runs", metadata: ["runs": "\(result.runs)", "events": "\(result.events)", "records": "\(result.records)",
+                                                               "keep_hours": "\(keep.components.seconds / 3600)"])
             }
         } catch {
             logger.warning("cannot prune finished runs; will retry", metadata: ["error": "\(error)"])

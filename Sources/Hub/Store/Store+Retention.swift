@@ -6,12 +6,14 @@ public struct PruneResult: Sendable, Equatable {
     public var runs: Int
     /// Events whose payload was dropped (their ids and dedup keys stay).
     public var events: Int
+    /// Connectors' records kept for the deleted runs' sake (`Connector.forgetRuns`).
+    public var records: Int = 0
 }
 
 extension Store {
     /// Deletes the finished runs older than `keep` (see `pruneRuns(before:)`).
-    public func pruneRuns(olderThan keep: Duration) async throws -> PruneResult {
-        try await pruneRuns(before: Store.now() - keep.milliseconds)
+    public func pruneRuns(olderThan keep: Duration, connectors: [any Connector.Type] = BuiltinConnectors.all) async throws -> PruneResult {
+        try await pruneRuns(before: Store.now() - keep.milliseconds, connectors: connectors)
     }
 
     /// Deletes finished runs (completed or failed) created and finished before `cutoff` (epoch
@@ -22,7 +24,10 @@ extension Store {
     /// not yet finished, or not yet old enough). Runs are stored with their event, so an event's
     /// runs share its `received_at` as their `created_at`: that finds them through the runs'
     /// time index (there is no index by event; see `Migrations.runsByTime`).
-    func pruneRuns(before cutoff: Int64, chunk: Int = 200) async throws -> PruneResult {
+    ///
+    /// Then each connector forgets what it kept for runs that are gone: the runs older than both
+    /// the cutoff and every run still stored (run ids are time-ordered).
+    func pruneRuns(before cutoff: Int64, chunk: Int = 200, connectors: [any Connector.Type] = BuiltinConnectors.all) async throws -> PruneResult {
         let list = database.dialect == .postgres ? "SELECT unnest(CAST($1 AS TEXT[]))" : "SELECT value FROM json_each($1)"
         let deleteSteps = "DELETE FROM hub_run_steps WHERE run_id IN (\(list))"
         let deleteRuns = "DELETE FROM hub_runs WHERE id IN (\(list))"
@@ -57,9 +62,13 @@ extension Store {
             total.runs += done.removed.runs
             total.events += done.removed.events
             // A short chunk was the last; between chunks other writers get the database.
-            if done.found < chunk { return total }
+            if done.found < chunk { break }
             await Task.yield()
         }
+        let oldest = try await database.query("SELECT MIN(id) AS id FROM hub_runs").first?["id"]?.stringValue
+        let bound = min(oldest ?? RecordID.floor(millis: cutoff), RecordID.floor(millis: cutoff))
+        for connector in connectors { total.records += try await connector.forgetRuns(before: bound, in: database) }
+        return total
     }
 
     /// Ids as one parameter: a text array for Postgres, a JSON array for SQLite's `json_each`.

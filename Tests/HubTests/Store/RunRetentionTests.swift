@@ -36,7 +36,9 @@ import Testing
             try await Self.finish(store, done)
             let failed = try await Self.event(store, "failed")[0]
             try await Self.finish(store, failed, status: .failed)
-            // One event, two flows: one run finished, the other waits (a retry an hour away).
+            // One event, two flows: one run finished, the other waits (a retry an hour away). Its
+            // run ids sort after the ones above (a new millisecond).
+            try await Task.sleep(for: .milliseconds(2))
             let shared = try await Self.event(store, "shared", flows: ["f", "later"])
             try await Self.finish(store, shared[0])
             let running = try await Self.event(store, "running")[0]
@@ -49,8 +51,23 @@ import Testing
             let recent = try await Self.event(store, "recent")[0]
             try await Self.finish(store, recent)
 
+            // What connectors keep by idempotency key (`RUN-ID:STEP-ID`), and a Zoom slot's meeting.
+            let keys = ["\(done):invite", "\(failed):send", "\(shared[1]):send", "\(running):send", "\(recent):send"]
+            for key in keys {
+                try await store.database.execute("INSERT INTO telegram_effects (key, action, result, created_at) VALUES ($1, 'send_message', '{}', 0)",
+                                                 [.string(key)])
+            }
+            for key in ["\(done):meeting", "slot:daily/meeting@1700000000000"] {
+                try await store.database.execute("INSERT INTO zoom_meetings (key, meeting_id, result, created_at) VALUES ($1, 1, '{}', 0)", [.string(key)])
+            }
+
             // Chunks of two: three transactions for the four old finished runs.
-            #expect(try await store.pruneRuns(before: cutoff, chunk: 2) == PruneResult(runs: 4, events: 3))
+            #expect(try await store.pruneRuns(before: cutoff, chunk: 2) == PruneResult(runs: 4, events: 3, records: 3))
+            // Only the records of runs still stored, and the slot's, stay.
+            let effects = try await store.database.query("SELECT key FROM telegram_effects ORDER BY key").map { $0["key"]?.stringValue ?? "" }
+            #expect(effects == keys.suffix(3).sorted())
+            let meetings = try await store.database.query("SELECT key FROM zoom_meetings").map { $0["key"]?.stringValue ?? "" }
+            #expect(meetings == ["slot:daily/meeting@1700000000000"])
 
             let runs = try await store.database.query("SELECT id, status FROM hub_runs ORDER BY id")
             #expect(runs.map { $0["id"]?.stringValue ?? "" } == [shared[1], running, recent].sorted())
@@ -69,8 +86,18 @@ import Testing
             let state = try await store.state(of: ClaimedRun(id: shared[1], flow: "later", flowVersion: "v", eventID: eventID?.stringValue ?? ""))
             #expect(state.event == ["order": "shared"])
             // Nothing more to do.
-            #expect(try await store.pruneRuns(before: cutoff) == PruneResult(runs: 0, events: 0))
+            #expect(try await store.pruneRuns(before: cutoff) == PruneResult(runs: 0, events: 0, records: 0))
         }
+    }
+
+    @Test("the lowest id of a moment sorts between the ids made before it and those made from it on")
+    func idFloor() async throws {
+        #expect(RecordID.floor(millis: 0x0123_4567_89AB) == "01234567-89ab-0000-0000-000000000000")
+        let before = RecordID.make()
+        try await Task.sleep(for: .milliseconds(2))
+        let floor = RecordID.floor(millis: Store.now())
+        let after = RecordID.make()
+        #expect(before < floor && floor <= after)
     }
 
     @Test("HUB_KEEP_RUNS: a duration of at least 7 days, or forever")
