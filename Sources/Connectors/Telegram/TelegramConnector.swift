@@ -75,7 +75,7 @@ public struct TelegramConnector: Connector {
     /// Idempotency records and the invite links the bot created.
     public static var migrations: [SchemaMigration] { TelegramEffects.migrations }
 
-    public static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
-        try await TelegramEffects.forgetRuns(before: runID, in: database)
+    public static func forgetRuns(_ runIDs: [String], in db: any SQLConnection, dialect: SQLDialect) throws -> Int {
+        try TelegramEffects.forgetRuns(runIDs, in: db, dialect: dialect)
     }
 }

@@ -100,8 +100,8 @@ struct TelegramEffects: Sendable {
 
     /// Forgets the results recorded for runs the hub deleted (see `Connector.forgetRuns`); the
     /// invite links stay, since join requests are checked against them.
-    static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
-        try await database.deleteKeys(below: runID, from: "telegram_effects")
+    static func forgetRuns(_ runIDs: [String], in db: any SQLConnection, dialect: SQLDialect) throws -> Int {
+        try db.deleteKeys(ofRuns: runIDs, from: "telegram_effects", dialect: dialect)
     }
 
     /// Unix seconds, as Telegram counts time.

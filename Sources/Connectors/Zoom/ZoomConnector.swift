@@ -59,7 +59,7 @@ public struct ZoomConnector: Connector {
     /// The meetings created, by idempotency key.
     public static var migrations: [SchemaMigration] { ZoomMeetings.migrations }
 
-    public static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
-        try await ZoomMeetings.forgetRuns(before: runID, in: database)
+    public static func forgetRuns(_ runIDs: [String], in db: any SQLConnection, dialect: SQLDialect) throws -> Int {
+        try ZoomMeetings.forgetRuns(runIDs, in: db, dialect: dialect)
     }
 }

@@ -28,11 +28,12 @@ struct ZoomMeetings: Sendable {
         },
     ]
 
-    /// Forgets the meetings and attempts recorded under the keys of runs the hub deleted (see
-    /// `Connector.forgetRuns`). Slot keys (`slot:…`) sort above every run id and stay, so a
-    /// slot's meeting is still found by a later run for the same slot.
-    static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int {
-        try await database.deleteKeys(below: runID, from: "zoom_meetings") + database.deleteKeys(below: runID, from: "zoom_meeting_attempts")
+    /// Forgets the meetings and attempts recorded under the keys of runs the hub deletes (see
+    /// `Connector.forgetRuns`). Slot keys (`slot:…`) stay, so a slot's meeting is still found by
+    /// a later run for the same slot.
+    static func forgetRuns(_ runIDs: [String], in db: any SQLConnection, dialect: SQLDialect) throws -> Int {
+        try db.deleteKeys(ofRuns: runIDs, from: "zoom_meetings", dialect: dialect)
+            + db.deleteKeys(ofRuns: runIDs, from: "zoom_meeting_attempts", dialect: dialect)
     }
 
     /// Notes that a create for `key` is about to be sent; true when one was sent before (its

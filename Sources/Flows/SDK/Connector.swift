@@ -35,16 +35,15 @@ public protocol Connector: Sendable {
     var routes: [WebhookRoute] { get }
     /// Tables the connector owns, created and changed by these migrations.
     static var migrations: [SchemaMigration] { get }
-    /// Forgets what the connector keeps only for runs' sake once the hub deleted those runs
-    /// (`HUB_KEEP_RUNS`): records keyed by `ActionCall.idempotencyKey` (`RUN-ID:STEP-ID`) whose
-    /// run id sorts below `runID`. Run ids are time-ordered, so that is a range of the key's
-    /// index. Returns how many records went.
-    static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int
+    /// Forgets what the connector keeps only for these runs' sake (records keyed by
+    /// `ActionCall.idempotencyKey`, `RUN-ID:STEP-ID`): the hub is deleting the runs
+    /// (`HUB_KEEP_RUNS`), in the transaction `db` is in. Returns how many records went.
+    static func forgetRuns(_ runIDs: [String], in db: any SQLConnection, dialect: SQLDialect) throws -> Int
 }
 
 extension Connector {
     public static var migrations: [SchemaMigration] { [] }
-    public static func forgetRuns(before runID: String, in database: any SQLDatabase) async throws -> Int { 0 }
+    public static func forgetRuns(_ runIDs: [String], in db: any SQLConnection, dialect: SQLDialect) throws -> Int { 0 }
     public func run() async throws {}
     public var routes: [WebhookRoute] { [] }
 }

@@ -68,19 +68,19 @@ extension SQLDatabase {
     }
 }
 
-extension SQLDatabase {
-    /// Deletes the rows of `table` whose text `key` column sorts below `bound`, 1,000 to a
-    /// statement so a long backlog never holds the database for long (`Connector.forgetRuns`).
-    /// `table` and `key` are the caller's own names, never input. Returns how many rows went.
-    public func deleteKeys(below bound: String, from table: String, key: String = "key") async throws -> Int {
-        var deleted = 0
-        while true {
-            let count = try await write("""
-                DELETE FROM \(table) WHERE \(key) IN (SELECT \(key) FROM \(table) WHERE \(key) < $1 ORDER BY \(key) LIMIT 1000)
-                """, [.string(bound)])
-            deleted += count
-            if count < 1000 { return deleted }
-        }
+extension SQLConnection {
+    /// Deletes the rows of `table` whose text `key` column starts with one of `runIDs` and a
+    /// colon (`ActionCall.idempotencyKey`), each run a range of the key's index
+    /// (`Connector.forgetRuns`). `table` and `key` are the caller's own names, never input.
+    public func deleteKeys(ofRuns runIDs: [String], from table: String, key: String = "key", dialect: SQLDialect) throws -> Int {
+        guard !runIDs.isEmpty else { return 0 }
+        let range = "t.\(key) >= r.id || ':' AND t.\(key) < r.id || ';'"
+        // Each dialect's form whose plan walks the key index once per run (Postgres' planner
+        // turned the `IN` form into a scan of the whole table).
+        let sql = dialect == .postgres
+            ? "DELETE FROM \(table) t USING jsonb_array_elements_text(CAST($1 AS jsonb)) AS r (id) WHERE \(range)"
+            : "DELETE FROM \(table) WHERE \(key) IN (SELECT t.\(key) FROM (SELECT value AS id FROM json_each($1)) AS r JOIN \(table) t ON \(range))"
+        return try execute(sql, [.string(Value.array(runIDs.map { .string($0) }).json)])
     }
 }
 

@@ -31,12 +31,4 @@ public enum RecordID {
             return position
         }
     }
-
-    /// The smallest id `make` could return at `millis` (epoch milliseconds): every id made
-    /// before that moment sorts below it.
-    public static func floor(millis: Int64) -> String {
-        let digits = String(UInt64(max(0, millis)) & 0xFFFF_FFFF_FFFF, radix: 16)
-        let time = String(repeating: "0", count: 12 - digits.count) + digits
-        return time.prefix(8) + "-" + time.suffix(4) + "-0000-0000-000000000000"
-    }
 }

@@ -24,9 +24,7 @@ extension Store {
     /// not yet finished, or not yet old enough). Runs are stored with their event, so an event's
     /// runs share its `received_at` as their `created_at`: that finds them through the runs'
     /// time index (there is no index by event; see `Migrations.runsByTime`).
-    ///
-    /// Then each connector forgets what it kept for runs that are gone: the runs older than both
-    /// the cutoff and every run still stored (run ids are time-ordered).
+    /// Each connector forgets, in the same transaction, what it kept for those runs' sake.
     func pruneRuns(before cutoff: Int64, chunk: Int = 200, connectors: [any Connector.Type] = BuiltinConnectors.all) async throws -> PruneResult {
         let list = database.dialect == .postgres ? "SELECT unnest(CAST($1 AS TEXT[]))" : "SELECT value FROM json_each($1)"
         let deleteSteps = "DELETE FROM hub_run_steps WHERE run_id IN (\(list))"
@@ -57,18 +55,16 @@ extension Store {
                 _ = try db.execute(deleteSteps, [Store.idList(runs, postgres: postgres)])
                 let deleted = try db.execute(deleteRuns, [Store.idList(runs, postgres: postgres)])
                 let dropped = try db.execute(dropPayloads, [Store.idList(events, postgres: postgres)])
-                return (found: rows.count, removed: PruneResult(runs: deleted, events: dropped))
+                let forgotten = try connectors.reduce(0) { $0 + (try $1.forgetRuns(runs, in: db, dialect: postgres ? .postgres : .sqlite)) }
+                return (found: rows.count, removed: PruneResult(runs: deleted, events: dropped, records: forgotten))
             }
             total.runs += done.removed.runs
             total.events += done.removed.events
+            total.records += done.removed.records
             // A short chunk was the last; between chunks other writers get the database.
-            if done.found < chunk { break }
+            if done.found < chunk { return total }
             await Task.yield()
         }
-        let oldest = try await database.query("SELECT MIN(id) AS id FROM hub_runs").first?["id"]?.stringValue
-        let bound = min(oldest ?? RecordID.floor(millis: cutoff), RecordID.floor(millis: cutoff))
-        for connector in connectors { total.records += try await connector.forgetRuns(before: bound, in: database) }
-        return total
     }
 
     /// Ids as one parameter: a text array for Postgres, a JSON array for SQLite's `json_each`.
