@@ -52,7 +52,7 @@ public struct AdminDashboard: Sendable {
     }
 
     init(store: Store, flows: FlowRegistry, connectors: [String: any Connector], connectorStates: [ConnectorState], specs: [ConnectorSpec],
-         publicURL: String, timeZone: TimeZone, keepRuns: Duration? = nil, wakeUp: @escaping @Sendable () -> Void, throttle: LoginThrottle,
+         publicURL: String, timeZone: TimeZone, keepRuns: Duration?, wakeUp: @escaping @Sendable () -> Void, throttle: LoginThrottle,
          logger: Logger)
     {
         self.store = store

@@ -44,7 +44,7 @@ public struct HubSettings: Sendable {
     public static func keepRuns(_ text: String?, setting: String = "HUB_KEEP_RUNS") throws -> Duration? {
         guard let text, !text.isEmpty, text != "forever" else { return nil }
         guard let keep = FlowCompiler.duration(text), keep >= minimumKeep else {
-            throw HubError(code: "bad-setting", "\(setting) must be a duration of at least 7 days (e.g. 90d, or 2160h) or 'forever', not '\(text)'")
+            throw HubError(code: "bad-setting", "\(setting) must be a duration of at least \(minimumKeep.components.seconds / 86400) days (e.g. 90d, or 2160h) or 'forever', not '\(text)'")
         }
         return keep
     }

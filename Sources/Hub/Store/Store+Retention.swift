@@ -26,7 +26,9 @@ extension Store {
     /// time index (there is no index by event; see `Migrations.runsByTime`).
     /// Each connector forgets, in the same transaction, what it kept for those runs' sake.
     func pruneRuns(before cutoff: Int64, chunk: Int = 200, connectors: [any Connector.Type] = BuiltinConnectors.all) async throws -> PruneResult {
-        let list = database.dialect == .postgres ? "SELECT unnest(CAST($1 AS TEXT[]))" : "SELECT value FROM json_each($1)"
+        let dialect = database.dialect
+        let postgres = dialect == .postgres
+        let list = postgres ? "SELECT unnest(CAST($1 AS TEXT[]))" : "SELECT value FROM json_each($1)"
         let deleteSteps = "DELETE FROM hub_run_steps WHERE run_id IN (\(list))"
         let deleteRuns = "DELETE FROM hub_runs WHERE id IN (\(list))"
         let dropPayloads = """
@@ -34,7 +36,6 @@ extension Store {
             WHERE id IN (\(list)) AND payload <> 'null'
               AND NOT EXISTS (SELECT 1 FROM hub_runs r WHERE r.created_at = hub_events.received_at AND r.event_id = hub_events.id)
             """
-        let postgres = database.dialect == .postgres
         // Postgres: the chosen runs stay locked until the chunk commits, so a `hub runs retry` of
         // one waits and then finds it gone instead of being deleted after it queued the run again;
         // another hub pruning at the same moment takes other runs.
@@ -52,10 +53,11 @@ extension Store {
                 let runs = rows.compactMap { $0["id"]?.stringValue }
                 guard !runs.isEmpty else { return (found: 0, removed: PruneResult(runs: 0, events: 0)) }
                 let events = Array(Set(rows.compactMap { $0["event_id"]?.stringValue }))
-                _ = try db.execute(deleteSteps, [Store.idList(runs, postgres: postgres)])
-                let deleted = try db.execute(deleteRuns, [Store.idList(runs, postgres: postgres)])
+                let runList = Store.idList(runs, postgres: postgres)
+                _ = try db.execute(deleteSteps, [runList])
+                let deleted = try db.execute(deleteRuns, [runList])
                 let dropped = try db.execute(dropPayloads, [Store.idList(events, postgres: postgres)])
-                let forgotten = try connectors.reduce(0) { $0 + (try $1.forgetRuns(runs, in: db, dialect: postgres ? .postgres : .sqlite)) }
+                let forgotten = try connectors.reduce(0) { $0 + (try $1.forgetRuns(runs, in: db, dialect: dialect)) }
                 return (found: rows.count, removed: PruneResult(runs: deleted, events: dropped, records: forgotten))
             }
             total.runs += done.removed.runs
