@@ -194,7 +194,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// A burst of payments (the throughput), then a steady stream under Telegram's 30 messages/s
-    /// (the latency of one payment when nothing queues behind Telegram's limit).
+    /// (the latency of one payment when nothing queues behind Telegram's limit), then the
+    /// outbound client by itself (the yardstick: what each of a payment's two calls costs).
     private func endToEnd() async -> [BenchRow] {
         progress("end to end: paid webhook → invite")
         let measure = "end to end: paid webhook → invite in the Telegram emulator"
@@ -220,6 +221,18 @@ struct BenchCommand: AsyncParsableCommand {
                                p99 < 100 && steady.delivered == paced))
         } catch {
             rows.append(.skipped(measure + ", 25 payments/s", target: "p99 < 100 ms", "failed: \(error)"))
+        }
+        do {
+            let calls = quick ? 4_000 : 20_000
+            let outbound = try await OutboundBench(requests: calls, concurrency: 16).run()
+            let p50 = LoadGenerator.Outcome.percentile(outbound.latencies, 0.5)
+            let p99 = LoadGenerator.Outcome.percentile(outbound.latencies, 0.99)
+            rows.append(BenchRow(measure: "outbound HTTP alone: URLSession POSTs to the bare route, 16 in flight (a payment makes two)",
+                                 figure: "\(BenchReport.rate(outbound.perSecond))/s, p50 \(BenchReport.millis(p50)), p99 \(BenchReport.millis(p99)), "
+                                     + String(format: "%.0f µs client CPU/request (%d/%d answered)", outbound.clientCPU, outbound.answered, calls),
+                                 target: "yardstick", verdict: .info))
+        } catch {
+            rows.append(.skipped("outbound HTTP alone: URLSession", target: "yardstick", "failed: \(error)"))
         }
         return rows
     }
