@@ -223,7 +223,7 @@ struct BenchCommand: AsyncParsableCommand {
             rows.append(.skipped(measure + ", 25 payments/s", target: "p99 < 100 ms", "failed: \(error)"))
         }
         do {
-            let calls = quick ? 4_000 : 20_000
+            let calls = quick ? 2_000 : 20_000
             let outbound = try await OutboundBench(requests: calls, concurrency: 16).run()
             let p50 = LoadGenerator.Outcome.percentile(outbound.latencies, 0.5)
             let p99 = LoadGenerator.Outcome.percentile(outbound.latencies, 0.99)
