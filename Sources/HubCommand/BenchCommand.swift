@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure webhook intake, end-to-end delivery, flow runs, hub check, start-up, memory and the admin members page."
+        abstract: "Measure webhook intake, end-to-end delivery (beside the outbound HTTP client alone), flow runs, hub check, start-up, memory and admin pages."
     )
 
     @Flag(help: "Short runs (about a minute in all) instead of the full ones.")

@@ -3,7 +3,7 @@ import Foundation
 import Hub
 
 /// The measures that time one thing at a time: durable flow runs, `hub check`, start-up,
-/// idle memory, and the admin members page.
+/// idle memory, and the admin pages.
 enum HubChecks {
     /// Durable runs of the 5-step pure flow: `count` events posted to its http trigger, then the
     /// time until the last run completed. Runs per second over that time.
