@@ -96,7 +96,10 @@ final class BenchProcess: Sendable {
     }
 
     /// CPU time used so far (user + system), in seconds, from /proc/PID/stat.
-    var cpuSeconds: Double {
+    var cpuSeconds: Double { Self.cpuSeconds(of: pid) }
+
+    /// CPU time process `pid` used so far (user + system), in seconds; the bench's own with `getpid()`.
+    static func cpuSeconds(of pid: pid_t) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return 0 }
         // Fields after the command name, which may itself hold spaces: state is field 3, utime 14, stime 15.

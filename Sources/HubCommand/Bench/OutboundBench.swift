@@ -28,11 +28,11 @@ struct OutboundBench {
                                         headers: ["Content-Type": "application/json"], body: body, timeout: .seconds(10))
         // Warm-up: connections opened and libcurl's handles pooled before the clock starts.
         _ = try await send(request, client: client, count: concurrency * 10)
-        let cpu = Self.ownCPUSeconds()
+        let cpu = BenchProcess.cpuSeconds(of: getpid())
         let start = LoadGenerator.Clock.nanos()
         let latencies = try await send(request, client: client, count: requests)
         let seconds = Double(LoadGenerator.Clock.nanos() - start) / 1e9
-        let used = Self.ownCPUSeconds() - cpu
+        let used = BenchProcess.cpuSeconds(of: getpid()) - cpu
         return Figures(answered: latencies.count, seconds: seconds, latencies: latencies,
                        clientCPU: latencies.isEmpty ? 0 : used / Double(latencies.count) * 1e6)
     }
@@ -54,12 +54,6 @@ struct OutboundBench {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-    }
-
-    private static func ownCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 
