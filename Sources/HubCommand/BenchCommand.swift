@@ -225,11 +225,9 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             let calls = quick ? 2_000 : 20_000
             let outbound = try await OutboundBench(requests: calls, concurrency: 16).run()
-            let p50 = LoadGenerator.Outcome.percentile(outbound.latencies, 0.5)
-            let p99 = LoadGenerator.Outcome.percentile(outbound.latencies, 0.99)
             rows.append(BenchRow(measure: "outbound HTTP alone: URLSession POSTs to the bare route, 16 in flight (a payment makes two)",
-                                 figure: "\(BenchReport.rate(outbound.perSecond))/s, p50 \(BenchReport.millis(p50)), p99 \(BenchReport.millis(p99)), "
-                                     + String(format: "%.0f µs client CPU/request (%d/%d answered)", outbound.clientCPU, outbound.answered, calls),
+                                 figure: BenchReport.rateAndLatency(outbound.perSecond, latencies: outbound.latencies)
+                                     + String(format: ", %.0f µs client CPU/request (%d/%d answered)", outbound.clientCPU, outbound.answered, calls),
                                  target: "yardstick", verdict: .info))
         } catch {
             rows.append(.skipped("outbound HTTP alone: URLSession", target: "yardstick", "failed: \(error)"))
@@ -238,9 +236,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     private static func endToEndFigure(_ figures: EndToEndBench.Figures, payments: Int) -> String {
-        let p50 = LoadGenerator.Outcome.percentile(figures.latencies, 0.5)
-        let p99 = LoadGenerator.Outcome.percentile(figures.latencies, 0.99)
-        return "\(BenchReport.rate(figures.perSecond))/s, p50 \(BenchReport.millis(p50)), p99 \(BenchReport.millis(p99)) (\(figures.delivered)/\(payments) delivered)"
+        BenchReport.rateAndLatency(figures.perSecond, latencies: figures.latencies) + " (\(figures.delivered)/\(payments) delivered)"
             + (figures.failures.isEmpty ? "" : "; \(figures.failures)")
     }
 
@@ -257,7 +253,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     private static func throughput(_ outcome: LoadGenerator.Outcome, cpu: Double? = nil) -> String {
-        var text = "\(BenchReport.rate(outcome.perSecond))/s, p50 \(BenchReport.millis(outcome.percentile(0.5))), p99 \(BenchReport.millis(outcome.percentile(0.99)))"
+        var text = BenchReport.rateAndLatency(outcome.perSecond, p50: outcome.percentile(0.5), p99: outcome.percentile(0.99))
         if let cpu { text += String(format: ", %.0f µs CPU/request", cpu) }
         if outcome.non2xx > 0 { text += ", \(outcome.non2xx) non-2xx" }
         if outcome.socketErrors > 0 { text += ", \(outcome.socketErrors) socket errors" }

@@ -49,6 +49,16 @@ enum BenchReport {
 
     static func millis(_ value: Double) -> String { String(format: value < 10 ? "%.2f ms" : "%.1f ms", value) }
 
+    /// `6,700/s, p50 9.34 ms, p99 15.8 ms`: how a throughput figure starts.
+    static func rateAndLatency(_ perSecond: Double, p50: Double, p99: Double) -> String {
+        "\(rate(perSecond))/s, p50 \(millis(p50)), p99 \(millis(p99))"
+    }
+
+    /// The same from the latencies themselves, in milliseconds.
+    static func rateAndLatency(_ perSecond: Double, latencies: [Double]) -> String {
+        rateAndLatency(perSecond, p50: LoadGenerator.Outcome.percentile(latencies, 0.5), p99: LoadGenerator.Outcome.percentile(latencies, 0.99))
+    }
+
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
 }
 
