@@ -63,7 +63,7 @@ public final class ProdamusEmulator: Sendable {
     ///   - retryDelay: the first pause between tries; it doubles after each.
     public init(secretKey: String, domain: String = "demo.payform.ru", deliveryAttempts: Int = 3,
                 retryDelay: Duration = .milliseconds(50), now: @escaping @Sendable () -> Date = Date.init,
-                http: any HTTPClient = URLSessionHTTPClient())
+                http: any HTTPClient = CurlHTTPClient())
     {
         self.secretKey = secretKey
         self.domain = domain

@@ -1,8 +1,6 @@
 import Flows
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTPTypes
 
 extension TelegramEmulator {
     /// Update types sent when `allowed_updates` is unset or empty (Telegram leaves these three out).
@@ -278,19 +276,15 @@ extension TelegramEmulator {
 
     /// One webhook POST; nil on a 2xx answer, else the error text getWebhookInfo reports.
     private func post(_ update: Value, to webhook: Webhook) async -> String? {
-        guard let url = URL(string: webhook.url) else { return "Wrong HTTP URL" }
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let secret = webhook.secretToken { request.setValue(secret, forHTTPHeaderField: "X-Telegram-Bot-Api-Secret-Token") }
-        request.httpBody = Data(update.json.utf8)
+        var headers = ["Content-Type": "application/json"]
+        if let secret = webhook.secretToken { headers["X-Telegram-Bot-Api-Secret-Token"] = secret }
+        let request = HTTPClientRequest(method: "POST", url: webhook.url, headers: headers, body: Array(update.json.utf8), timeout: .seconds(10))
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let status = try await CurlHTTPClient().send(request).status
             if (200..<300).contains(status) { return nil }
-            return "Wrong response from the webhook: \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))"
+            return "Wrong response from the webhook: \(status) \(HTTPResponse.Status(code: status).reasonPhrase)"
         } catch {
-            return "Connection failed: \(error.localizedDescription)"
+            return "Connection failed: \((error as? ConnectorError)?.message ?? "\(error)")"
         }
     }
 }

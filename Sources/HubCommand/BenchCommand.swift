@@ -225,12 +225,12 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             let calls = quick ? 2_000 : 20_000
             let outbound = try await OutboundBench(requests: calls, concurrency: 16).run()
-            rows.append(BenchRow(measure: "outbound HTTP alone: URLSession POSTs to the bare route, 16 in flight (a payment makes two)",
+            rows.append(BenchRow(measure: "outbound HTTP alone: the hub's libcurl client POSTs to the bare route, 16 in flight (a payment makes two)",
                                  figure: BenchReport.rateAndLatency(outbound.perSecond, latencies: outbound.latencies)
                                      + String(format: ", %.0f µs client CPU/request (%d/%d answered)", outbound.clientCPU, outbound.answered, calls),
                                  target: "yardstick", verdict: .info))
         } catch {
-            rows.append(.skipped("outbound HTTP alone: URLSession", target: "yardstick", "failed: \(error)"))
+            rows.append(.skipped("outbound HTTP alone", target: "yardstick", "failed: \(error)"))
         }
         return rows
     }

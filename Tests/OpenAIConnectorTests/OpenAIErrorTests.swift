@@ -115,7 +115,7 @@ import Testing
         #expect(throws: ConnectorError.self) {
             _ = try OpenAIConnector(config: Fields(["base_url": "api.openai.com"]),
                                     services: ConnectorServices(instance: "openai", logger: .init(label: "t"), database: nil,
-                                                                http: URLSessionHTTPClient(), events: NoEvents(), publicURL: ""))
+                                                                http: CurlHTTPClient(), events: NoEvents(), publicURL: ""))
         }
     }
 

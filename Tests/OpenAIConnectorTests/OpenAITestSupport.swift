@@ -61,7 +61,7 @@ struct OpenAIHarness {
         for field in OpenAIConnector.spec.config where config[field.name] == nil {
             if let value = field.defaultValue { config[field.name] = value }
         }
-        let services = ConnectorServices(instance: "openai", logger: logger, database: nil, http: URLSessionHTTPClient(),
+        let services = ConnectorServices(instance: "openai", logger: logger, database: nil, http: CurlHTTPClient(),
                                          events: NoEvents(), publicURL: "http://127.0.0.1:1")
         return try OpenAIConnector(config: Fields(config), services: services)
     }

@@ -166,7 +166,7 @@ import Testing
     @Test func pollingModeServesNoWebhook() throws {
         let connector = try TelegramConnector(
             config: Fields(["token": .string(H.token)]),
-            services: ConnectorServices(instance: "telegram", logger: .init(label: "t"), database: nil, http: URLSessionHTTPClient(),
+            services: ConnectorServices(instance: "telegram", logger: .init(label: "t"), database: nil, http: CurlHTTPClient(),
                                         events: RecordingSink(), publicURL: "http://127.0.0.1:8080"))
         #expect(connector.routes.isEmpty)
     }

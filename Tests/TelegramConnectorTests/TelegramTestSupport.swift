@@ -78,7 +78,7 @@ struct TelegramHarness {
         ]
         config.merge(settings) { _, new in new }
         let services = ConnectorServices(instance: "telegram", logger: logger, database: useDatabase ? database : nil,
-                                         http: URLSessionHTTPClient(), events: sink, publicURL: publicURL)
+                                         http: CurlHTTPClient(), events: sink, publicURL: publicURL)
         var connector = try TelegramConnector(config: Fields(config), services: services)
         connector.timings = TelegramTimings(lease: .seconds(5), renew: .milliseconds(500), standby: .milliseconds(100),
                                             backoff: .milliseconds(50), maxBackoff: .milliseconds(200), longPoll: 1)

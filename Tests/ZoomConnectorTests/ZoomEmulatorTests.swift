@@ -5,7 +5,7 @@ import Testing
 
 /// The emulator speaks Zoom's protocol: OAuth error shapes, Bearer checks, the meeting object.
 @Suite struct ZoomEmulatorTests {
-    let http = URLSessionHTTPClient()
+    let http = CurlHTTPClient()
 
     func token(_ h: ZoomHarness, secret: String = ZoomHarness.clientSecret, form: String) async throws -> HTTPClientResponse {
         let basic = Data("\(ZoomHarness.clientID):\(secret)".utf8).base64EncodedString()

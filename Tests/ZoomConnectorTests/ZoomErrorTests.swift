@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func badConfigIsRefusedAtStart() throws {
-        let services = ConnectorServices(instance: "zoom", logger: .init(label: "t"), database: nil, http: URLSessionHTTPClient(),
+        let services = ConnectorServices(instance: "zoom", logger: .init(label: "t"), database: nil, http: CurlHTTPClient(),
                                          events: NoEvents(), publicURL: "http://127.0.0.1:1")
         #expect(throws: ConnectorError.self) { try ZoomConnector(config: Fields(["timezone": "Moscow"]), services: services) }
         #expect(throws: ConnectorError.self) { try ZoomConnector(config: Fields(["api_url": "api.zoom.us"]), services: services) }

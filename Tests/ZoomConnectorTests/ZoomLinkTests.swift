@@ -7,7 +7,7 @@ import Testing
 /// `zoom.link`: the standing link, for shops without a Zoom app.
 @Suite struct ZoomLinkTests {
     static func connector(_ config: [String: Value]) throws -> ZoomConnector {
-        let services = ConnectorServices(instance: "zoom", logger: .init(label: "t"), database: nil, http: URLSessionHTTPClient(),
+        let services = ConnectorServices(instance: "zoom", logger: .init(label: "t"), database: nil, http: CurlHTTPClient(),
                                          events: NoEvents(), publicURL: "http://127.0.0.1:1")
         return try ZoomConnector(config: Fields(config), services: services)
     }

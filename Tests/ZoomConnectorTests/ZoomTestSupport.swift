@@ -67,7 +67,7 @@ struct ZoomHarness {
                    logger: Logger = Logger(label: "test.zoom")) throws -> ZoomConnector
     {
         let services = ConnectorServices(instance: "zoom", logger: logger, database: database ? store.database : nil,
-                                         http: URLSessionHTTPClient(), events: NoEvents(), publicURL: "http://127.0.0.1:1")
+                                         http: CurlHTTPClient(), events: NoEvents(), publicURL: "http://127.0.0.1:1")
         return try ZoomConnector(config: config(settings), services: services, now: now)
     }
 

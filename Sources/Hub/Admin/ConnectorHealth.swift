@@ -102,7 +102,7 @@ extension ConnectorHealth {
 
     /// Builds every instance of `catalog` that reports health; `needed` names the instances flows use.
     public static func standalone(catalog: Catalog, settings: HubSettings, needed: Set<String>, database: (any SQLDatabase)?,
-                                  http: any HTTPClient = URLSessionHTTPClient()) -> Standalone
+                                  http: any HTTPClient = CurlHTTPClient()) -> Standalone
     {
         var out = Standalone()
         var logger = Logger(label: "hub.check")

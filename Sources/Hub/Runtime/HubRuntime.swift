@@ -18,7 +18,7 @@ public final class HubRuntime: Sendable {
     let ownerID: String
 
     /// Everything `hub serve` needs, checked; throws `StartupError` with diagnostics when the config or flows are invalid.
-    public init(settings: HubSettings, registry: ConnectorRegistry = BuiltinConnectors.registry, http: any HTTPClient = URLSessionHTTPClient(),
+    public init(settings: HubSettings, registry: ConnectorRegistry = BuiltinConnectors.registry, http: any HTTPClient = CurlHTTPClient(),
                 clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "hub")) async throws
     {
         _ = HubMetrics.registry  // metrics created before the bootstrap would go nowhere

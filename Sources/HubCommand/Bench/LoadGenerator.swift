@@ -13,8 +13,8 @@ import Synchronization
 /// finds every connection busy is timed from the moment it was due (no coordinated omission: a
 /// server that stalls is charged for the requests it held up).
 ///
-/// Raw sockets on purpose: URLSession on Linux costs more CPU per request than the servers
-/// being measured, which would make the load generator the bottleneck on a 2-core machine.
+/// Raw sockets on purpose: an HTTP client library costs more CPU per request than the
+/// servers being measured, which would make the load generator the bottleneck on a 2-core machine.
 struct LoadGenerator {
     var port: Int
     var connections: Int

@@ -2,8 +2,8 @@ import Flows
 import Foundation
 import Synchronization
 
-/// The end-to-end yardstick: the hub's own outbound client (`URLSessionHTTPClient`, libcurl
-/// underneath) posting Bot-API-sized JSON to the bare route, with nothing else to do. Each
+/// The end-to-end yardstick: the hub's own outbound client (`CurlHTTPClient`, libcurl's
+/// multi interface) posting Bot-API-sized JSON to the bare route, with nothing else to do. Each
 /// payment makes two such calls: twice the CPU per request here is what a payment spends in the
 /// client before the hub does anything else.
 struct OutboundBench {
@@ -22,7 +22,7 @@ struct OutboundBench {
     func run() async throws -> Figures {
         let (server, port) = try BenchProcess.bareRoute()
         defer { server.stop() }
-        let client = URLSessionHTTPClient()
+        let client = CurlHTTPClient()
         let body = Array(#"{"chat_id":880000042,"text":"Оплата получена. Ваша ссылка в группу: https://t.me/+AbCdEfGhIjKlMnOp","protect_content":true}"#.utf8)
         let request = HTTPClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/bot700000:BENCH-token/sendMessage",
                                         headers: ["Content-Type": "application/json"], body: body, timeout: .seconds(10))
@@ -38,7 +38,7 @@ struct OutboundBench {
     }
 
     /// `count` requests over `concurrency` tasks; the latency of each one answered with 200, in ms.
-    private func send(_ request: HTTPClientRequest, client: URLSessionHTTPClient, count: Int) async throws -> [Double] {
+    private func send(_ request: HTTPClientRequest, client: CurlHTTPClient, count: Int) async throws -> [Double] {
         let next = Ticket()
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for _ in 0..<concurrency {

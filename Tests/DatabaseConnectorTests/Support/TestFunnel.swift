@@ -61,7 +61,7 @@ struct TestFunnel {
         do {
             try await store.migrate(connectors: [DatabaseConnector.self])
             let services = ConnectorServices(instance: "db", logger: Logger(label: "test.db"), database: store.database,
-                                             http: URLSessionHTTPClient(), events: NoEvents(), publicURL: "http://127.0.0.1:8080")
+                                             http: CurlHTTPClient(), events: NoEvents(), publicURL: "http://127.0.0.1:8080")
             let connector = try DatabaseConnector(config: Fields(["queries": .object(queries)]), services: services)
             let result = try await body(TestFunnel(connector: connector, database: store.database))
             await store.close()

@@ -1,11 +1,13 @@
 import Emulators
 import Flows
+import HTTPTypes
 import Hummingbird
 import Synchronization
 import Testing
 
-/// The connectors' HTTP client talks to APIs: every call reaches the service, and nothing one
-/// answer set (a cookie) rides along on the next call.
+/// The connectors' HTTP client (libcurl's multi interface on a thread of its own) talks to APIs:
+/// every call reaches the service, nothing one answer set (a cookie) rides along on the next
+/// call, and a call that fails says which host failed, never the path (bot tokens live there).
 @Suite struct HTTPClientTests {
     /// A service that answers `/answer` cacheably with a cookie, and echoes the Cookie header it got.
     final class Service: Sendable {
@@ -21,6 +23,22 @@ import Testing
                                                        .setCookie: "session=from-the-service; Path=/"],
                                 body: .init(byteBuffer: ByteBuffer(string: "answer \(hit)")))
             }
+            router.on("/echo", method: .put) { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                var headers: HTTPFields = [.contentType: "application/octet-stream"]
+                headers[HTTPField.Name("X-Method")!] = request.method.rawValue
+                headers[HTTPField.Name("X-Custom-Seen")!] = request.headers[HTTPField.Name("X-Custom")!] ?? ""
+                headers.append(HTTPField(name: HTTPField.Name("X-Tag")!, value: "a"))
+                headers.append(HTTPField(name: HTTPField.Name("X-Tag")!, value: "b"))
+                return Response(status: .created, headers: headers, body: .init(byteBuffer: body))
+            }
+            router.get("/unavailable") { _, _ in Response(status: .serviceUnavailable) }
+            router.get("/slow/:path") { _, _ -> String in
+                try await Task.sleep(for: .seconds(5))
+                return "late"
+            }
+            router.get("/to-a-file") { _, _ in Response(status: .found, headers: [.location: "file:///etc/passwd"]) }
+            router.get("/moved") { _, _ in Response(status: .movedPermanently, headers: [.location: "/answer"]) }
             return router
         }
     }
@@ -28,7 +46,7 @@ import Testing
     @Test func everyCallReachesTheServiceWithoutCookies() async throws {
         let service = Service()
         let server = try await EmulatorServer.start(service.router, name: "api")
-        let client = URLSessionHTTPClient()
+        let client = CurlHTTPClient()
         var bodies: [String] = []
         for _ in 0..<3 {
             bodies.append(try await client.send(HTTPClientRequest(url: server.baseURL + "/answer")).text)
@@ -37,5 +55,99 @@ import Testing
         #expect(bodies == ["answer 1", "answer 2", "answer 3"])
         #expect(service.hits.withLock { $0 } == 3)
         #expect(service.cookiesSeen.withLock { $0 } == ["", "", ""])
+    }
+
+    @Test func methodBodyAndHeadersGoBothWays() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let body: [UInt8] = Array("{\"name\": \"Иван\"}".utf8) + [0, 255, 13, 10]
+        let response = try await CurlHTTPClient().send(HTTPClientRequest(method: "PUT", url: server.baseURL + "/echo",
+                                                                         headers: ["X-Custom": "value 1"], body: body))
+        await server.stop()
+        #expect(response.status == 201)
+        #expect(response.body == body)
+        #expect(response.headers["x-method"] == "PUT")
+        #expect(response.headers["x-custom-seen"] == "value 1")
+        #expect(response.headers["x-tag"] == "a, b")
+    }
+
+    @Test func anErrorStatusIsAnAnswerAndARedirectIsFollowed() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let client = CurlHTTPClient()
+        let unavailable = try await client.send(HTTPClientRequest(url: server.baseURL + "/unavailable"))
+        let moved = try await client.send(HTTPClientRequest(url: server.baseURL + "/moved"))
+        await server.stop()
+        #expect(unavailable.status == 503)
+        #expect(moved.status == 200)
+        #expect(moved.text == "answer 1")
+    }
+
+    @Test func aTimeoutIsRetryableAndNamesOnlyTheHost() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let started = ContinuousClock.now
+        let error = await #expect(throws: ConnectorError.self) {
+            try await CurlHTTPClient().send(HTTPClientRequest(url: server.baseURL + "/slow/bot123:SECRET", timeout: .milliseconds(300)))
+        }
+        let waited = ContinuousClock.now - started
+        await server.stop()
+        #expect(error?.code == "network")
+        #expect(error?.disposition == .retry)
+        #expect(error?.message == "cannot reach 127.0.0.1: Timeout was reached")
+        #expect(waited < .seconds(4))
+    }
+
+    @Test func aRefusedConnectionIsRetryable() async throws {
+        let error = await #expect(throws: ConnectorError.self) {
+            try await CurlHTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:1/bot123:SECRET/getMe"))
+        }
+        #expect(error?.code == "network")
+        #expect(error?.disposition == .retry)
+        #expect(error?.message == "cannot reach 127.0.0.1: Couldn't connect to server")
+    }
+
+    /// A flow's URL comes from YAML and answers come from outside: neither may read a local file.
+    @Test func onlyHTTPAndHTTPSAreFetchedEvenThroughARedirect() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let client = CurlHTTPClient()
+        let direct = await #expect(throws: ConnectorError.self) {
+            try await client.send(HTTPClientRequest(url: "file:///etc/passwd"))
+        }
+        let redirected = await #expect(throws: ConnectorError.self) {
+            try await client.send(HTTPClientRequest(url: server.baseURL + "/to-a-file"))
+        }
+        await server.stop()
+        #expect(direct?.code == "bad-url")
+        #expect(direct?.disposition == .permanent)
+        #expect(redirected?.code == "network")
+        #expect(redirected?.message.contains("root:") == false)
+    }
+
+    @Test func aHeaderWithALineBreakIsRefusedBeforeAnythingIsSent() async throws {
+        let service = Service()
+        let server = try await EmulatorServer.start(service.router, name: "api")
+        let error = await #expect(throws: ConnectorError.self) {
+            try await CurlHTTPClient().send(HTTPClientRequest(url: server.baseURL + "/answer",
+                                                              headers: ["X-Name": "Ivan\r\nCookie: session=stolen"]))
+        }
+        await server.stop()
+        #expect(error?.code == "bad-header")
+        #expect(service.hits.withLock { $0 } == 0)
+    }
+
+    /// A cancelled step must not wait for the service: the call ends at once, and the client
+    /// goes on serving the calls after it.
+    @Test func cancellingACallEndsItAtOnce() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let client = CurlHTTPClient()
+        let call = Task { try await client.send(HTTPClientRequest(url: server.baseURL + "/slow/x")) }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        call.cancel()
+        let outcome = await call.result
+        let waited = ContinuousClock.now - started
+        let next = try await client.send(HTTPClientRequest(url: server.baseURL + "/answer"))
+        await server.stop()
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        #expect(waited < .seconds(2))
+        #expect(next.text == "answer 1")
     }
 }

@@ -25,7 +25,7 @@ import Testing
         let logger = Logger(label: "test")
         let intake = Intake(store: store, flows: flows, owner: "test:1:handoff", concurrency: capacity, logger: logger)
         let core = CoreConnector(config: Fields([:]), services: ConnectorServices(
-            instance: "core", logger: logger, database: nil, http: URLSessionHTTPClient(), events: intake, publicURL: "http://127.0.0.1"))
+            instance: "core", logger: logger, database: nil, http: CurlHTTPClient(), events: intake, publicURL: "http://127.0.0.1"))
         let worker = Worker(store: store, flows: flows, engine: Engine(connectors: ["core": core], logger: logger), intake: intake,
                             pollInterval: pollInterval, logger: logger)
         return (intake, worker)

@@ -14,7 +14,7 @@ func makeProdamus(secret: String = prodamusDemoSecret, formURL: String = "https:
     values.merge(extra) { $1 }
     var logger = Logger(label: "test.prodamus")
     logger.logLevel = .critical
-    let services = ConnectorServices(instance: "prodamus", logger: logger, database: nil, http: URLSessionHTTPClient(),
+    let services = ConnectorServices(instance: "prodamus", logger: logger, database: nil, http: CurlHTTPClient(),
                                      events: sink, publicURL: publicURL)
     return try ProdamusConnector(config: Fields(values), services: services)
 }
