@@ -1,5 +1,6 @@
 import Emulators
 import Flows
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Synchronization
@@ -149,5 +150,52 @@ import Testing
         #expect(throws: CancellationError.self) { try outcome.get() }
         #expect(waited < .seconds(2))
         #expect(next.text == "answer 1")
+    }
+
+    /// Real services are reached over TLS, verified against the system's certificate store: a
+    /// server with a self-signed certificate is refused, not talked to (`openssl s_server -www`
+    /// would answer 200 to a client that skipped the check).
+    @Test func aCertificateTheSystemDoesNotTrustIsRefused() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = folder.appendingPathComponent("key.pem").path, certificate = folder.appendingPathComponent("cert.pem").path
+        let make = try Self.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate])
+        make.waitUntilExit()
+        #expect(make.terminationStatus == 0)
+        let port = TestHTTP.freePort()
+        let server = try Self.openssl(["s_server", "-accept", "\(port)", "-cert", certificate, "-key", key, "-www", "-quiet"])
+        defer { server.terminate() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !Self.accepts(port: port), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+
+        let error = await #expect(throws: ConnectorError.self) {
+            try await CurlHTTPClient().send(HTTPClientRequest(url: "https://127.0.0.1:\(port)/bot123:SECRET/getMe", timeout: .seconds(5)))
+        }
+        #expect(error?.code == "network")
+        #expect(error?.message == "cannot reach 127.0.0.1: SSL peer certificate or SSH remote key was not OK")
+    }
+
+    private static func openssl(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 }
