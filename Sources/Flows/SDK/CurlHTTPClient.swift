@@ -118,7 +118,9 @@ final class CurlEngine: @unchecked Sendable {
 
     private func start(_ transfer: CurlTransfer) {
         if transfer.cancelled { return transfer.resume(.failure(CancellationError())) }
-        let handle = spareHandles.popLast() ?? curl_easy_init()!
+        guard let handle = spareHandles.popLast() ?? curl_easy_init() else {
+            return transfer.resume(.failure(ConnectorError(code: "network", "cannot reach \(transfer.host): out of memory")))
+        }
         configure(handle, for: transfer)
         active[handle] = transfer
         curl_multi_add_handle(multi, handle)
@@ -141,11 +143,13 @@ final class CurlEngine: @unchecked Sendable {
         release(handle)
         if code == CURLE_OK {
             transfer.resume(.success(HTTPClientResponse(status: status, headers: transfer.headers, body: transfer.body)))
+        } else if transfer.tooLarge {
+            // Asking again would get the same answer.
+            transfer.resume(.failure(ConnectorError.permanent("response-too-large",
+                                                              "\(transfer.host) answered more than \(Self.maximumResponseBytes >> 20) MB")))
         } else {
-            let reason = transfer.tooLarge ? "the answer is larger than \(Self.maximumResponseBytes >> 20) MB"
-                                           : String(cString: curl_easy_strerror(code))
             // The message names only the host, never the path: bot tokens live in Telegram paths.
-            transfer.resume(.failure(ConnectorError(code: "network", "cannot reach \(transfer.host): \(reason)")))
+            transfer.resume(.failure(ConnectorError(code: "network", "cannot reach \(transfer.host): \(String(cString: curl_easy_strerror(code)))")))
         }
     }
 

@@ -39,6 +39,9 @@ import Testing
                 return "late"
             }
             router.get("/to-a-file") { _, _ in Response(status: .found, headers: [.location: "file:///etc/passwd"]) }
+            router.get("/huge") { _, _ in
+                Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: UInt8(ascii: "x"), count: (32 << 20) + 1)))
+            }
             router.get("/moved") { _, _ in Response(status: .movedPermanently, headers: [.location: "/answer"]) }
             return router
         }
@@ -103,6 +106,18 @@ import Testing
         #expect(error?.code == "network")
         #expect(error?.disposition == .retry)
         #expect(error?.message == "cannot reach 127.0.0.1: Couldn't connect to server")
+    }
+
+    /// An answer too large to hold is refused for good: asking again would get the same.
+    @Test func anAnswerOver32MBIsRefused() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let error = await #expect(throws: ConnectorError.self) {
+            try await CurlHTTPClient().send(HTTPClientRequest(url: server.baseURL + "/huge"))
+        }
+        await server.stop()
+        #expect(error?.code == "response-too-large")
+        #expect(error?.disposition == .permanent)
+        #expect(error?.message == "127.0.0.1 answered more than 32 MB")
     }
 
     /// A flow's URL comes from YAML and answers come from outside: neither may read a local file.
