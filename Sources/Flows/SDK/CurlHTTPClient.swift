@@ -69,6 +69,13 @@ final class CurlEngine: @unchecked Sendable {
     static let shared = CurlEngine()
     /// Bodies beyond this are refused rather than held in memory: no API the hub calls answers more.
     static let maximumResponseBytes = 32 << 20
+    /// curl takes `https_proxy` and the like from the environment for every host, loopback too,
+    /// where no proxy can reach this machine's services (the sandbox's emulators among them).
+    /// So unless the environment has a `no_proxy` of its own, loopback goes direct.
+    static let loopbackWithoutProxy: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        return (environment["no_proxy"] ?? environment["NO_PROXY"]) == nil ? "localhost,127.0.0.1,::1" : nil
+    }()
 
     private let multi: UnsafeMutableRawPointer
     private let inbox = Mutex<[Command]>([])
@@ -169,6 +176,7 @@ final class CurlEngine: @unchecked Sendable {
         let request = transfer.request
         hub_curl_set_pointer(handle, CURLOPT_URL, request.url)
         hub_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        if let loopback = Self.loopbackWithoutProxy { hub_curl_set_pointer(handle, CURLOPT_NOPROXY, loopback) }
         // Never file://, ftp:// or the like, neither asked for nor through a redirect.
         hub_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         hub_curl_set_pointer(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")

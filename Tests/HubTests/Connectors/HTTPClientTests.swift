@@ -120,6 +120,26 @@ import Testing
         #expect(error?.message == "127.0.0.1 answered more than 32 MB")
     }
 
+    /// A proxy in the environment (`http_proxy`, read by curl for each call) carries calls out,
+    /// but loopback goes direct: the sandbox's emulators answer there, and no proxy could reach
+    /// them. The "proxy" here is a service that answers every request it is sent.
+    @Test func aProxyFromTheEnvironmentCarriesCallsOutButNotToLoopback() async throws {
+        let proxy = Service(), direct = Service()
+        let proxyServer = try await EmulatorServer.start(proxy.router, name: "proxy")
+        let directServer = try await EmulatorServer.start(direct.router, name: "api")
+        setenv("http_proxy", proxyServer.baseURL, 1)
+        defer { unsetenv("http_proxy") }
+        let client = CurlHTTPClient()
+        let outside = try await client.send(HTTPClientRequest(url: "http://api.example.invalid/answer"))
+        let loopback = try await client.send(HTTPClientRequest(url: directServer.baseURL + "/answer"))
+        await proxyServer.stop()
+        await directServer.stop()
+        #expect(outside.text == "answer 1")
+        #expect(proxy.hits.withLock { $0 } == 1)
+        #expect(loopback.text == "answer 1")
+        #expect(direct.hits.withLock { $0 } == 1)
+    }
+
     /// A flow's URL comes from YAML and answers come from outside: neither may read a local file.
     @Test func onlyHTTPAndHTTPSAreFetchedEvenThroughARedirect() async throws {
         let server = try await EmulatorServer.start(Service().router, name: "api")
