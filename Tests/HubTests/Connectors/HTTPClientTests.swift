@@ -9,7 +9,7 @@ import Testing
 /// The connectors' HTTP client (libcurl's multi interface on a thread of its own) talks to APIs:
 /// every call reaches the service, nothing one answer set (a cookie) rides along on the next
 /// call, and a call that fails says which host failed, never the path (bot tokens live there).
-@Suite struct HTTPClientTests {
+@Suite(.timeLimit(.minutes(1))) struct HTTPClientTests {
     /// A service that answers `/answer` cacheably with a cookie, and echoes the Cookie header it got.
     final class Service: Sendable {
         let hits = Mutex(0)
@@ -138,6 +138,50 @@ import Testing
         #expect(proxy.hits.withLock { $0 } == 1)
         #expect(loopback.text == "answer 1")
         #expect(direct.hits.withLock { $0 } == 1)
+    }
+
+    /// Every call of a burst gets its own answer: the client's one thread takes them all in,
+    /// over at most 16 connections to the host, and hands each answer to the task that asked
+    /// (a lost wake-up would leave calls hanging until the suite's time limit).
+    @Test func aBurstOfCallsEachGetsItsOwnAnswer() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let client = CurlHTTPClient()
+        let answers = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for n in 0..<300 {
+                group.addTask {
+                    let response = try await client.send(HTTPClientRequest(method: "PUT", url: server.baseURL + "/echo",
+                                                                           body: Array("call \(n)".utf8)))
+                    return (n, response.body)
+                }
+            }
+            return try await group.reduce(into: [Int: [UInt8]]()) { $0[$1.0] = $1.1 }
+        }
+        await server.stop()
+        #expect(answers.count == 300)
+        #expect(answers.allSatisfy { $0.value == Array("call \($0.key)".utf8) })
+    }
+
+    /// Calls cancelled at any moment (before curl took them, while waiting for an answer) all
+    /// end at once, and the calls after them are served.
+    @Test func callsCancelledAtAnyMomentEndAndTheClientGoesOn() async throws {
+        let server = try await EmulatorServer.start(Service().router, name: "api")
+        let client = CurlHTTPClient()
+        let started = ContinuousClock.now
+        let calls = (0..<100).map { _ in Task { try await client.send(HTTPClientRequest(url: server.baseURL + "/slow/x")) } }
+        for (n, call) in calls.enumerated() {
+            if n % 10 == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            call.cancel()
+        }
+        var cancelled = 0
+        for call in calls {
+            if case .failure(let error) = await call.result, error is CancellationError { cancelled += 1 }
+        }
+        let waited = ContinuousClock.now - started
+        let next = try await client.send(HTTPClientRequest(url: server.baseURL + "/answer"))
+        await server.stop()
+        #expect(cancelled == 100)
+        #expect(waited < .seconds(3))
+        #expect(next.text == "answer 1")
     }
 
     /// A flow's URL comes from YAML and answers come from outside: neither may read a local file.
