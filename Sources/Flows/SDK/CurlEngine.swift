@@ -150,8 +150,7 @@ final class CurlEngine: @unchecked Sendable {
         hub_curl_set_long(handle, CURLOPT_MAXREDIRS, 10)
         hub_curl_set_pointer(handle, CURLOPT_ACCEPT_ENCODING, "")
         hub_curl_set_pointer(handle, CURLOPT_USERAGENT, "session-hub")
-        let (seconds, attoseconds) = request.timeout.components
-        hub_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)))
+        hub_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout.milliseconds)))
 
         switch request.method.uppercased() {
         case "GET" where request.body.isEmpty:
@@ -205,8 +204,9 @@ private let receiveHeader: hub_curl_data_callback = { data, size, count, user in
     return line.count
 }
 
-/// The bytes without the spaces, tabs and CR LF around them (Foundation's trimming bridged
-/// through NSString, 2 % of the hub's CPU end to end).
+/// The bytes without the spaces, tabs and CR LF around them. Not Foundation's trimming (bridged
+/// through NSString, 2 % of the hub's CPU end to end) nor `String.trimmed`, which walks
+/// Characters: in three alternating pairs it cost the client 45–65 µs a call against 35–45.
 private func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
     let blank: (UInt8) -> Bool = { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 10 }
     guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return bytes[bytes.startIndex..<bytes.startIndex] }
