@@ -13,7 +13,7 @@ struct TelegramLease: Sendable {
     /// Takes or renews the lease; `true` when `owner` holds it now.
     func acquire(for duration: Duration) async throws -> Bool {
         let now = Self.nowMillis()
-        let until = now + duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let until = now + duration.milliseconds
         let rows = try await database.query("""
             INSERT INTO hub_leader (name, owner, lease_until) VALUES ($1, $2, $3)
             ON CONFLICT (name) DO UPDATE SET owner = $2, lease_until = $3

@@ -66,7 +66,3 @@ extension Value {
     /// An epoch-millisecond parameter.
     static func millis(_ value: Int64) -> Value { .number(Double(value)) }
 }
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}
