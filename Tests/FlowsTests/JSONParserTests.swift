@@ -18,6 +18,8 @@ import Testing
         #expect(try Value(json: #""\u0041\u00e9\u20AC\u2028""#) == "Aé€\u{2028}")
         // A surrogate pair is one scalar; a lone surrogate becomes U+FFFD.
         #expect(try Value(json: #""\ud83d\ude42 \ud83d x""#) == "🙂 \u{FFFD} x")
+        // A high surrogate before an escape that is not its low half (this once trapped on overflow).
+        #expect(try Value(json: #""\ud83d\u0041\ud800\uffff\udbff\u00e9""#) == "\u{FFFD}A\u{FFFD}\u{FFFF}\u{FFFD}é")
         #expect(try Value(json: #"{"k\"ey":"v\nal"}"#) == ["k\"ey": "v\nal"])
     }
 

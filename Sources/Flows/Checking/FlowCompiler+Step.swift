@@ -20,6 +20,11 @@ extension FlowCompiler {
                 id = text
                 hasExplicitID = true
             }
+        } else if node[StepKey.id] == nil, references.earlier.keys.contains(id) {
+            // Two steps under one id would share its result and its idempotency key: the
+            // second would be taken as done and never run.
+            error(node.location, "this step's automatic id '\(id)' is already an earlier step's id", "duplicate-step-id",
+                  ["give this step an 'id:', or rename the earlier one"])
         }
 
         guard let doNode = node[StepKey.action] else {

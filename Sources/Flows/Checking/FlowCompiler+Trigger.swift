@@ -118,12 +118,20 @@ extension FlowCompiler {
     }
 
     /// `500ms`, `30s`, `5m`, `2h`, `90d`, or a plain number of seconds.
+    /// Nil for anything else, and for lengths beyond `longestDuration` (or `inf`), which would
+    /// not fit in a count of milliseconds.
     public static func duration(_ text: String) -> Duration? {
         let t = text.trimmingCharacters(in: .whitespaces)
         for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)] where t.hasSuffix(suffix) {
-            if let n = Double(t.dropLast(suffix.count)), n >= 0 { return .milliseconds(Int64(n * scale * 1000)) }
+            if let n = Double(t.dropLast(suffix.count)) { return milliseconds(n * scale * 1000) }
         }
-        if let n = Double(t), n >= 0 { return .milliseconds(Int64(n * 1000)) }
-        return nil
+        return Double(t).flatMap { milliseconds($0 * 1000) }
+    }
+
+    /// A thousand years: longer than any wait, backoff or retention means anything.
+    static let longestDuration: Double = 1000 * 365.25 * 86400 * 1000
+
+    private static func milliseconds(_ value: Double) -> Duration? {
+        value >= 0 && value <= longestDuration ? .milliseconds(Int64(value)) : nil
     }
 }

@@ -169,7 +169,11 @@ struct ExpressionParser {
                 } else if case .symbol("[") = current.0 {
                     position += 1
                     switch current.0 {
-                    case .number(let n) where n >= 0 && n.rounded() == n: path.append(String(Int(n)))
+                    case .number(let n) where n >= 0:
+                        guard let index = Int(exactly: n) else {
+                            throw ExpressionError("an index must be a whole number below 2^63, found \(n)", offset: current.1)
+                        }
+                        path.append(String(index))
                     case .string(let s): path.append(s)
                     default: throw ExpressionError("expected an index or a quoted key inside [ ]", offset: current.1)
                     }

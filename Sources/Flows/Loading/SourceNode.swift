@@ -72,27 +72,42 @@ extension SourceNode {
         } catch {
             throw Diagnostic.error(at: SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(error)", code: "yaml-syntax")
         }
-        return node.map { convert($0, file: file) }
+        guard let node else { return nil }
+        var budget = maximumNodes
+        return try convert(node, file: file, budget: &budget)
     }
+
+    /// Nodes one file may hold once its aliases are expanded: far beyond any real flow, and a
+    /// stop for an "alias bomb", where a few lines of anchors repeating anchors expand to
+    /// billions of nodes.
+    static let maximumNodes = 100_000
 
     private static func location(_ mark: Mark?, _ file: String) -> SourceLocation {
         SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    private static func convert(_ node: Node, file: String) -> SourceNode {
+    private static func convert(_ node: Node, file: String, budget: inout Int) throws(Diagnostic) -> SourceNode {
+        budget -= 1
+        guard budget >= 0 else {
+            throw .error(at: location(node.mark, file), "the YAML holds more than \(maximumNodes) values once its aliases are expanded",
+                         code: "yaml-too-large", notes: ["anchors (&name) repeated through aliases (*name) multiply; write the values out instead"])
+        }
         switch node {
         case .scalar(let s):
             return .scalar(Scalar(text: s.string, isPlain: s.style == .plain || s.style == .any,
                                   isQuoted: s.style == .singleQuoted || s.style == .doubleQuoted, location: location(s.mark, file)))
         case .mapping(let m):
-            let pairs = m.map { pair -> (key: Scalar, value: SourceNode) in
+            var pairs: [(key: Scalar, value: SourceNode)] = []
+            for pair in m {
                 let key = pair.key.scalar.map { Scalar(text: $0.string, isPlain: true, isQuoted: false, location: location($0.mark, file)) }
                     ?? Scalar(text: "", isPlain: true, isQuoted: false, location: location(pair.key.mark, file))
-                return (key, convert(pair.value, file: file))
+                pairs.append((key, try convert(pair.value, file: file, budget: &budget)))
             }
             return .mapping(pairs, location(m.mark, file))
         case .sequence(let s):
-            return .sequence(s.map { convert($0, file: file) }, location(s.mark, file))
+            var items: [SourceNode] = []
+            for item in s { items.append(try convert(item, file: file, budget: &budget)) }
+            return .sequence(items, location(s.mark, file))
         case .alias(let a):
             return .scalar(Scalar(text: "*\(a.anchor.rawValue)", isPlain: false, isQuoted: false, location: location(a.mark, file)))
         }

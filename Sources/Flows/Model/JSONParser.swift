@@ -162,7 +162,14 @@ struct JSONParser {
                 if (0xD800..<0xDC00).contains(code), i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
                     i += 2
                     let low = try hex4()
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
+                    if (0xDC00..<0xE000).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        // A high surrogate without its low half is a replacement character, and
+                        // what followed it is read on its own (`"\ud83d\u0041"` is "\u{FFFD}A").
+                        UTF8.encode("\u{FFFD}") { out.append($0) }
+                        code = low
+                    }
                 }
                 UTF8.encode(Unicode.Scalar(code) ?? "\u{FFFD}") { out.append($0) }
             default: out.append(e)
