@@ -103,7 +103,11 @@ public struct AdminDashboard: Sendable {
         }
         router.get("/admin/flows") { request, _ in try await page(request) { session in try await flowsPage(request, session) } }
         router.post("/admin/flows/:name/run") { request, context in
-            try await form(request) { session, _ in try await runFlowNow(context.parameters.get("name") ?? "", session) }
+            try await form(request) { session, _ in
+                // Path parameters come as written: a name percent-encoded by the page is decoded here.
+                let name = context.parameters.get("name") ?? ""
+                return try await runFlowNow(name.removingPercentEncoding ?? name, session)
+            }
         }
         router.get("/admin/connectors") { request, _ in try await page(request) { session in connectorsPage(session) } }
         router.get("/admin/api/stats") { request, _ in try await api(request) { try await stats() } }
@@ -187,9 +191,18 @@ public struct AdminDashboard: Sendable {
 
     var format: AdminFormat { AdminFormat(timeZone: timeZone) }
 
+    /// The query's parameters as a browser's GET form sends them: `+` is a space (Hummingbird's
+    /// `queryParameters` leaves it a `+`, so "Анна Иванова" searched for "Анна+Иванова").
     static func query(_ request: Request) -> [String: String] {
         var out: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { out[String(key)] = String(value) }
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            out[decoded(parts[0])] = parts.count > 1 ? decoded(parts[1]) : ""
+        }
         return out
     }
 }

@@ -37,6 +37,10 @@ import Testing
             #expect(try await names("Ёлкин") == ["Фёдор Ёлкин"])
             #expect(try await names("ёлк") == ["Фёдор Ёлкин"])
             #expect(try await names("мария иванова") == ["Мария Иванова"])
+            // A browser's GET form sends a space as '+'.
+            let formEncoded = try await browser.get(client, "/admin/members?q=" + TestHTTP.encode("мария") + "+" + TestHTTP.encode("иванова"))
+            #expect(formEncoded.text.contains("Найдено: 1") && formEncoded.text.contains(">Мария Иванова</a>"))
+            #expect(formEncoded.text.contains("value=\"мария иванова\""))
             // Shorter than a trigram: the scan, with the same answers.
             #expect(try await names("Ив") == ["Мария Иванова", "Иван Петров"])
             #expect(try await names("ё") == ["Фёдор Ёлкин"])

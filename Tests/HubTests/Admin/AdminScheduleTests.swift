@@ -26,6 +26,26 @@ import Testing
             #expect(row.contains(harness.dashboard.format.date(Int64(next.timeIntervalSince1970 * 1000))))
         }
     }
+
+    @Test("'Run now' on the flows page queues a run of a flow whose name has '-' and '_'")
+    func runNowFromTheFlowsPage() async throws {
+        let text = "name: daily-session_link\non: { cron: \"0 18 * * *\", timezone: Europe/Moscow }\nsteps:\n  - do: core.log\n    with: { message: tick }\n"
+        var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
+        let flow = try #require(compiler.compile(text, file: "daily.yaml").flow)
+        try await AdminHarness.with(flows: [flow]) { harness, client in
+            let browser = try await AdminBrowser.signIn(client)
+            let page = try await browser.get(client, "/admin/flows").text
+            // The form as the page writes it, followed as a browser would.
+            let start = try #require(page.range(of: "action=\"/admin/flows/")).lowerBound
+            let action = String(page[start...].dropFirst("action=\"".count).prefix { $0 != "\"" })
+            #expect(action.hasPrefix("/admin/flows/") && action.hasSuffix("/run"))
+            let response = try await browser.post(client, action, [("csrf", try await browser.csrf(client))])
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location]?.hasPrefix("/admin/runs/") == true)
+            let runs = try await harness.store.database.query("SELECT flow FROM hub_runs", [])
+            #expect(runs.map { $0["flow"]?.stringValue } == ["daily-session_link"])
+        }
+    }
 }
 
 private extension Trigger {
