@@ -17,6 +17,7 @@ public final class EffectRecorder: Sendable {
         var deliveries: [Delivery] = []
         var effects: [String: Int] = [:]
         var failures: [(status: Int, retryAfter: Int?)] = []
+        var delay: Duration = .zero
     }
 
     private let state = Mutex(State())
@@ -33,18 +34,24 @@ public final class EffectRecorder: Sendable {
         state.withLock { $0.failures += Array(repeating: (status, retryAfter), count: count) }
     }
 
+    /// Every answer from now on comes `delay` after its request was recorded (a slow API).
+    public func delayAnswers(by delay: Duration) {
+        state.withLock { $0.delay = delay }
+    }
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("**") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             let key = request.headers[.init("Idempotency-Key")!]
-            let fault = self.state.withLock { s -> (Int, Int?)? in
+            let (fault, delay) = self.state.withLock { s -> ((Int, Int?)?, Duration) in
                 s.deliveries.append(Delivery(path: request.uri.path, key: key, body: String(buffer: body)))
-                if !s.failures.isEmpty { return s.failures.removeFirst() }
+                if !s.failures.isEmpty { return (s.failures.removeFirst(), s.delay) }
                 let id = key ?? "no-key-\(s.deliveries.count)"
                 if s.effects[id] == nil { s.effects[id] = s.effects.count + 1 }
-                return nil
+                return (nil, s.delay)
             }
+            if delay > .zero { try await Task.sleep(for: delay) }
             if let (status, retryAfter) = fault {
                 var headers: HTTPFields = [.contentType: "application/json"]
                 if let retryAfter { headers[.retryAfter] = String(retryAfter) }

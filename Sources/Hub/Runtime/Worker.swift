@@ -18,6 +18,8 @@ public final class Worker: Service {
     let pollInterval: Duration
     let logger: Logger
     private var slots: RunSlots { intake.slots }
+    /// The runs executing here now, claimed or handed over: the heartbeat renews their leases.
+    private let executing = Mutex<Set<String>>([])
 
     init(store: Store, flows: FlowRegistry, engine: Engine, intake: Intake, pollInterval: Duration = .seconds(1), logger: Logger) {
         self.store = store
@@ -31,13 +33,31 @@ public final class Worker: Service {
     public func run() async throws {
         slots.accept(self)
         // The idle wait below lasts up to `pollInterval`: a shutdown wakes it instead of waiting it out.
+        let heartbeat = Task { await self.renewLeases() }
         await withGracefulShutdownHandler { await self.claimAndExecute() } onGracefulShutdown: { [intake] in intake.wakeUp.signal() }
         // Runs handed over by intake are not in the group: wait for them (and for reservations
         // being stored) before the leases still held go back to the queue.
         slots.accept(nil)
         let deadline = ContinuousClock.now + lease
         while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        heartbeat.cancel()
         try? await store.release(owner: owner)
+    }
+
+    /// Every third of a lease, extends the leases of the runs executing here, so none runs out
+    /// while its step is still at work. Only these runs: a run this worker failed to give back
+    /// (the database was away) must still expire and be resumed.
+    private func renewLeases() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: lease / 3)
+            let runs = executing.withLock { Array($0) }
+            guard !runs.isEmpty, !Task.isCancelled else { continue }
+            do {
+                try await store.renewLeases(runs, owner: owner, lease: lease)
+            } catch {
+                logger.warning("cannot renew the leases of running runs", metadata: ["error": "\(error)", "runs": "\(runs.count)"])
+            }
+        }
     }
 
     /// Claims runs as slots free up and executes each in a task of its own, until the shutdown.
@@ -76,6 +96,13 @@ public final class Worker: Service {
     /// the store has no `state` yet: its event and finished steps are loaded first.
     func execute(_ run: ClaimedRun, state: RunState?) async {
         let metadata: Logger.Metadata = ["run.id": "\(run.id)", "flow.name": "\(run.flow)"]
+        // Claimed again while it still executes here (its lease ran out while the database was
+        // away, so the heartbeat could not renew it): the execution in progress goes on alone.
+        guard executing.withLock({ $0.insert(run.id).inserted }) else {
+            logger.warning("run claimed again while it executes here; left to the execution in progress", metadata: metadata)
+            return
+        }
+        defer { _ = executing.withLock { $0.remove(run.id) } }
         guard let flow = flows.flow(named: run.flow, version: run.flowVersion) else {
             logger.error("run's flow no longer exists", metadata: metadata)
             try? await store.finish(runID: run.id, owner: owner, status: .failed, error: "flow '\(run.flow)' no longer exists")

@@ -28,7 +28,7 @@ extension Store {
     func pruneRuns(before cutoff: Int64, chunk: Int = 200, connectors: [any Connector.Type] = BuiltinConnectors.all) async throws -> PruneResult {
         let dialect = database.dialect
         let postgres = dialect == .postgres
-        let list = postgres ? "SELECT unnest(CAST($1 AS TEXT[]))" : "SELECT value FROM json_each($1)"
+        let list = Store.idListQuery(1, postgres: postgres)
         let deleteSteps = "DELETE FROM hub_run_steps WHERE run_id IN (\(list))"
         let deleteRuns = "DELETE FROM hub_runs WHERE id IN (\(list))"
         let dropPayloads = """
@@ -67,10 +67,5 @@ extension Store {
             if done.found < chunk { return total }
             await Task.yield()
         }
-    }
-
-    /// Ids as one parameter: a text array for Postgres, a JSON array for SQLite's `json_each`.
-    private static func idList(_ ids: [String], postgres: Bool) -> Value {
-        postgres ? PostgresArray.text(ids) : .string(Value.array(ids.map { .string($0) }).json)
     }
 }

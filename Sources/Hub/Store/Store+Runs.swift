@@ -86,6 +86,16 @@ extension Store {
         guard try await finishes.submit(finish) || steps.isEmpty else { throw Store.leaseLost(runID) }
     }
 
+    /// Extends the leases of runs this worker is executing (`Worker`'s heartbeat): a step may
+    /// take longer than a lease (a slow API, a long timeout), and a run whose lease ran out
+    /// while it was still executing would be claimed and executed a second time.
+    func renewLeases(_ runIDs: [String], owner: String, lease: Duration) async throws {
+        let postgres = database.dialect == .postgres
+        try await database.execute("""
+            UPDATE hub_runs SET lease_until = $2 WHERE lease_owner = $1 AND status = 'running' AND id IN (\(Store.idListQuery(3, postgres: postgres)))
+            """, [.string(owner), .millis(Store.now() + lease.milliseconds), Store.idList(runIDs, postgres: postgres)])
+    }
+
     /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.
     func release(owner: String) async throws {
         try await database.execute(

@@ -60,6 +60,16 @@ public final class Store: Sendable {
 
     /// Milliseconds since 1970: every time column uses this.
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Ids as one parameter: a text array for Postgres, a JSON array for SQLite's `json_each`.
+    static func idList(_ ids: [String], postgres: Bool) -> Value {
+        postgres ? PostgresArray.text(ids) : .string(Value.array(ids.map { .string($0) }).json)
+    }
+
+    /// The subquery listing the ids of `idList` passed as parameter `number`, for `IN (…)`.
+    static func idListQuery(_ number: Int, postgres: Bool) -> String {
+        postgres ? "SELECT unnest(CAST($\(number) AS TEXT[]))" : "SELECT value FROM json_each($\(number))"
+    }
 }
 
 extension Value {
