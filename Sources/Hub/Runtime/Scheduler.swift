@@ -33,17 +33,23 @@ public final class Scheduler: Service {
     }
 
     private func loop() async throws {
+        // By flow name, not version: an edited flow goes on from where the old one was (a slot
+        // due between the edit and the next look still fires); a flow that went away starts
+        // over with its missed-slot policy when it comes back.
         var checkedUpTo: [String: Date] = [:]
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = clock.now()
             var wake = now.addingTimeInterval(recheck)
-            for flow in flows.flows {
+            let current = flows.flows
+            checkedUpTo = checkedUpTo.filter { entry in current.contains { $0.name == entry.key } }
+            for flow in current {
                 guard case .cron(let schedule, let zone, let missed) = flow.trigger else { continue }
-                let key = flow.name + "@" + flow.version
+                let key = flow.name
                 do {
                     if checkedUpTo[key] == nil {
-                        checkedUpTo[key] = now
+                        // Marked only once it succeeded: a failed catch-up is tried again.
                         try await catchUp(flow, schedule: schedule, zone: zone, policy: missed, now: now)
+                        checkedUpTo[key] = now
                     }
                     var from = checkedUpTo[key]!
                     while let slot = schedule.next(after: from, in: zone), slot <= now {
@@ -64,16 +70,24 @@ public final class Scheduler: Service {
     private func catchUp(_ flow: Flow, schedule: CronSchedule, zone: TimeZone, policy: MissedSlots, now: Date) async throws {
         guard let last = try await store.lastSlot(flow: flow.name) else { return }
         let lastDate = Date(timeIntervalSince1970: Double(last) / 1000)
-        let missed = schedule.slots(after: lastDate, through: now, in: zone, limit: 1000)
-        let chosen: [Date]
-        switch policy {
-        case .skip: chosen = []
-        case .latest(let grace): chosen = missed.last.map { now.timeIntervalSince($0) <= grace.seconds ? [$0] : [] } ?? []
-        case .all(let grace): chosen = missed.filter { now.timeIntervalSince($0) <= grace.seconds }
+        // Only slots within the grace period may run, so look there rather than at the oldest
+        // missed slots: after a day down, a minutely schedule has missed 1,440, and the latest counts.
+        let grace: TimeInterval? = switch policy {
+        case .skip: nil
+        case .latest(let grace), .all(let grace): grace.seconds
+        }
+        let since = grace.map { max(lastDate, now.addingTimeInterval(-$0)) } ?? now
+        let inGrace = schedule.slots(after: since, through: now, in: zone, limit: 1000)
+        let chosen: [Date] = switch policy {
+        case .skip: []
+        case .latest: inGrace.suffix(1)
+        case .all: inGrace
         }
         for slot in chosen { try await fire(flow, slot: slot, zone: zone) }
-        if missed.count > chosen.count {
-            logger.notice("skipped missed schedule slots", metadata: ["flow.name": "\(flow.name)", "count": "\(missed.count - chosen.count)"])
+        let older = schedule.slots(after: lastDate, through: since, in: zone, limit: 1000)
+        if !older.isEmpty || inGrace.count > chosen.count {
+            let count = older.count + inGrace.count - chosen.count
+            logger.notice("skipped missed schedule slots", metadata: ["flow.name": "\(flow.name)", "count": "\(count)\(older.count == 1000 ? " or more" : "")"])
         }
     }
 

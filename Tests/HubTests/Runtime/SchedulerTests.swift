@@ -124,4 +124,48 @@ import Testing
             await store.close()
         }
     }
+
+    @Test("after 20 hours down, a minutely schedule runs its latest slot, not one of the oldest missed")
+    func longOutageRunsTheLatestSlot() async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let flows = FlowRegistry([try Self.flow("* * * * *", zone: "UTC")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-06-01T05:02:00Z"), step: 60)
+            }
+            clock.set(Self.date("2026-06-02T01:00:30Z"))
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.settle(clock)
+            }
+            #expect(try await Self.slots(store) == ["2026-06-01T05:01:00Z", "2026-06-01T05:02:00Z", "2026-06-02T01:00:00Z"])
+            await store.close()
+        }
+    }
+
+    @Test("a catch-up that failed (the database away) is tried again, and the missed slot runs")
+    func failedCatchUpIsRetried() async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let flows = FlowRegistry([try Self.flow("0 9 * * *", zone: "Europe/Moscow")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-06-01T07:00:00Z"))
+            }
+            // Down across the next slot; at the restart the slots' table cannot be read.
+            clock.set(Self.date("2026-06-02T06:10:00Z"))
+            try await store.database.execute("ALTER TABLE hub_schedule_slots RENAME TO hub_schedule_slots_away")
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.settle(clock)
+                try await store.database.execute("ALTER TABLE hub_schedule_slots_away RENAME TO hub_schedule_slots")
+                // The scheduler retries 5 s after a failure.
+                clock.set(Self.date("2026-06-02T06:10:10Z"))
+                try await Self.settle(clock)
+            }
+            #expect(try await Self.slots(store) == ["2026-06-01T06:00:00Z", "2026-06-02T06:00:00Z"])
+            await store.close()
+        }
+    }
 }
