@@ -1,3 +1,4 @@
+import Foundation
 import DatabaseConnector
 import Flows
 import Testing
@@ -35,6 +36,47 @@ struct ConcurrencyTests {
             #expect(results.filter { $0["newly_paid"] == true }.count == 1)
             #expect(results.allSatisfy { $0["found"] == true && $0["status"] == "paid" })
             #expect(try await funnel.rows("SELECT status FROM funnel_payments").map { $0["status"] } == ["paid"])
+        }
+    }
+
+    @Test("ten Telegram users opening one deep link at once: one is bound, the others are told it is taken", arguments: TestFunnel.available)
+    func simultaneousBinds(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let token = try #require(try await funnel.register()["token"])
+            // Each as the bot's flow runs it: a step that failed with a retryable error is run again.
+            let results = try await withThrowingTaskGroup(of: (Int64, Value).self) { group in
+                if kind == .postgres {
+                    // Holds the member's row for a moment, so the binds read it unbound together and
+                    // meet at their updates (without this the race is there, but rarely hit).
+                    group.addTask {
+                        try await funnel.database.transaction { db in
+                            _ = try db.query("SELECT id FROM funnel_members FOR UPDATE", [])
+                            usleep(400_000)
+                        }
+                        return (0, .null)
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                for user in Int64(1)...10 {
+                    group.addTask {
+                        for _ in 0..<5 {
+                            do {
+                                return (user, try await funnel.call("bind_telegram", ["token": token, "telegram_id": .number(Double(user))]))
+                            } catch let error as ConnectorError where error.code == "bound-meanwhile" {
+                                continue
+                            }
+                        }
+                        Issue.record("user \(user) was never answered")
+                        return (user, .null)
+                    }
+                }
+                return try await group.reduce(into: [(Int64, Value)]()) { if $1.0 != 0 { $0.append($1) } }
+            }
+            let winners = results.filter { $0.1["conflict"] == false }
+            #expect(winners.count == 1)
+            #expect(results.filter { $0.1["conflict"] == true }.count == 9)
+            let bound = try await funnel.rows("SELECT telegram_id FROM funnel_members").first?["telegram_id"]
+            #expect(bound == .number(Double(try #require(winners.first).0)))
         }
     }
 }

@@ -65,8 +65,15 @@ extension DatabaseConnector {
                     try db.execute("UPDATE funnel_members SET telegram_id = NULL, telegram_username = NULL, updated_at = $2 WHERE id = $1",
                                    [other[Key.id] ?? .null, now])
                 }
-                try db.execute("UPDATE funnel_members SET telegram_id = $2, telegram_username = $3, updated_at = $4 WHERE id = $1",
-                               [.string(id), .int(telegramID), .optionalString(username), now])
+                // Only while still unbound: on PostgreSQL two users opening one link at the same
+                // moment both read it unbound, and the later would take it over. The loser's
+                // transaction rolls back and its step is retried, finding the link taken.
+                let bound = try db.execute("""
+                    UPDATE funnel_members SET telegram_id = $2, telegram_username = $3, updated_at = $4 WHERE id = $1 AND telegram_id IS NULL
+                    """, [.string(id), .int(telegramID), .optionalString(username), now])
+                guard bound == 1 else {
+                    throw ConnectorError(code: "bound-meanwhile", "member \(id) was bound to a Telegram user at the same moment; trying again")
+                }
             }
         }
         let orderID = try db.query("""
