@@ -21,10 +21,9 @@ extension AdminDashboard {
             render("login", status: status, session: nil,
                    ["title": AdminText.labels["login_title"]!, "problem": problem, "login": login, "next": next])
         }
-        let wait = throttle.waitSeconds(keys)
+        let wait = throttle.attempt(keys)
         if wait > 0 { return refuse(.tooManyRequests, AdminText.locked(wait)) }
         guard try await accounts.verify(login: login, password: password) else {
-            throttle.failed(keys)
             logger.info("admin sign-in failed")
             let wait = throttle.waitSeconds(keys)
             return wait > 0 ? refuse(.tooManyRequests, AdminText.locked(wait)) : refuse(.unauthorized, AdminText.wrongPassword)

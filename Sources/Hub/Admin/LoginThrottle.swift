@@ -29,9 +29,15 @@ final class LoginThrottle: Sendable {
         }
     }
 
-    func failed(_ keys: [String]) {
+    /// Takes an attempt for `keys` before the password is checked, counting it as a failure at
+    /// once (a success clears it): checked first and counted after, attempts sent in parallel
+    /// all passed the check while the first was still hashing. Returns the seconds to wait when
+    /// a key is locked; the attempt is then not taken. At most `limit` attempts in a row pass.
+    func attempt(_ keys: [String]) -> Int {
         let now = now()
-        entries.withLock { entries in
+        return entries.withLock { entries in
+            let until = keys.compactMap { entries[$0]?.lockedUntil }.max() ?? 0
+            if until > now { return Int((until - now + 999) / 1000) }
             // Old entries go when the map grows, so a flood of made-up logins cannot exhaust memory.
             if entries.count > 10_000 { entries = entries.filter { $0.value.lockedUntil > now } }
             for key in keys {
@@ -43,6 +49,7 @@ final class LoginThrottle: Sendable {
                 }
                 entries[key] = entry
             }
+            return 0
         }
     }
 

@@ -86,11 +86,28 @@ import Testing
     @Test func throttleIsPerAddressToo() {
         let clock = ManualMillis()
         let throttle = LoginThrottle(limit: 5, lockoutMillis: 60_000, now: { clock.value })
-        for i in 0..<5 { throttle.failed(["login:user\(i)", "ip:10.0.0.1"]) }
+        for i in 0..<5 { #expect(throttle.attempt(["login:user\(i)", "ip:10.0.0.1"]) == 0) }
         #expect(throttle.waitSeconds(["login:other", "ip:10.0.0.1"]) == 60)
         #expect(throttle.waitSeconds(["login:other", "ip:10.0.0.2"]) == 0)
         clock.value += 60_001
         #expect(throttle.waitSeconds(["login:other", "ip:10.0.0.1"]) == 0)
+    }
+
+    @Test("of 50 attempts at once, 5 are let through to the password check")
+    func parallelAttemptsAreCounted() async {
+        let throttle = LoginThrottle(limit: 5, lockoutMillis: 60_000)
+        let passed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { throttle.attempt(["login:admin"]) == 0 } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(passed == 5)
+        #expect(throttle.waitSeconds(["login:admin"]) == 60)
+        // A success clears the count its own attempt added.
+        let other = ["login:other"]
+        for _ in 0..<4 { #expect(throttle.attempt(other) == 0) }
+        throttle.succeeded(other)
+        for _ in 0..<4 { #expect(throttle.attempt(other) == 0) }
+        #expect(throttle.waitSeconds(other) == 0)
     }
 
     @Test func passwordHashesAreSaltedAndSlow() {
