@@ -7,10 +7,14 @@ struct JSONParser {
     }
 
     let bytes: [UInt8]
+    let maximumDepth: Int
     var i = 0
     var depth = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], maximumDepth: Int = 256) {
+        self.bytes = bytes
+        self.maximumDepth = maximumDepth
+    }
 
     mutating func parseDocument() throws -> Value {
         let v = try parseValue()
@@ -57,7 +61,7 @@ struct JSONParser {
 
     private mutating func nest() throws {
         depth += 1
-        if depth > 256 { throw Failure(offset: i, problem: "nested too deeply") }
+        if depth > maximumDepth { throw Failure(offset: i, problem: "nested too deeply") }
     }
 
     private mutating func parseObject() throws -> Value {

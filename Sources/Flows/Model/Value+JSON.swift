@@ -77,9 +77,10 @@ extension Value {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Parses JSON text (as stored in the database or received from an API).
-    public init(json text: String) throws {
-        var parser = JSONParser(bytes: Array(text.utf8))
+    /// Parses JSON text (as received from an API or stored in the database), nested at most
+    /// `maximumDepth` levels.
+    public init(json text: String, maximumDepth: Int = 256) throws {
+        var parser = JSONParser(bytes: Array(text.utf8), maximumDepth: maximumDepth)
         self = try parser.parseDocument()
     }
 

@@ -127,6 +127,10 @@ public final class Worker: Service {
                 MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
                 try await intake.reportFailure(failure, runID: run.id, event: state.event, flow: flow)
             }
+        } catch let error as HubError where error.code == "unreadable-run" {
+            // Waiting will not make it readable: a dead letter, not a retry every 5 s for ever.
+            logger.error("run cannot be resumed", metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
+            try? await store.finish(runID: run.id, owner: owner, status: .failed, error: error.message)
         } catch {
             // The database went away or the lease was lost: leave the run for a later claim.
             logger.warning("run interrupted; it will be resumed", metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })

@@ -61,13 +61,20 @@ extension Store {
             (try db.query("SELECT payload FROM hub_events WHERE id = $1", [.string(run.eventID)]),
              try db.query("SELECT step_id, status, attempts, result FROM hub_run_steps WHERE run_id = $1", [.string(run.id)]))
         }
-        let event = try events.first.flatMap { $0["payload"]?.stringValue }.map { try Value(json: $0) } ?? .null
+        // What was stored may sit a little deeper than the 256 levels taken from outside: an http
+        // trigger's body is stored under `body`, an API's answer under the step's result.
+        func stored(_ text: String, _ what: String) throws -> Value {
+            do { return try Value(json: text, maximumDepth: 300) } catch {
+                throw HubError(code: "unreadable-run", "run \(run.id): its stored \(what) cannot be read: \(error)")
+            }
+        }
+        let event = try events.first.flatMap { $0["payload"]?.stringValue }.map { try stored($0, "event") } ?? .null
         var state = RunState(runID: run.id, event: event)
         for step in steps {
             let id = step["step_id"]?.text ?? ""
             state.attempts[id] = step["attempts"]?.intValue ?? 0
             switch step["status"]?.text {
-            case "completed": state.results[id] = try step["result"]?.stringValue.map { try Value(json: $0) } ?? .null
+            case "completed": state.results[id] = try step["result"]?.stringValue.map { try stored($0, "result of step '\(id)'") } ?? .null
             case "skipped": state.results[id] = .null
             default: break
             }

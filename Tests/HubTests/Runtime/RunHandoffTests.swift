@@ -73,4 +73,33 @@ import Testing
         }
         #expect(try await store.runCounts() == counts)
     }
+
+    @Test("a body nested as deep as intake takes is resumed from the store too", arguments: TestDatabases.available)
+    func deepBodyResumes(kind: TestDatabaseKind) async throws {
+        try await StoreRunTests.withStore(kind) { store in
+            let (intake, worker) = try Self.setUp(store, capacity: 4, pollInterval: .milliseconds(20))
+            // 256 levels, as Value(json:) accepts from a request; stored under "body", one deeper.
+            let text = String(repeating: "[", count: 255) + "{\"n\":7}" + String(repeating: "]", count: 255)
+            let body = try Value(json: text)
+            // No worker yet: the run waits in the queue and is later claimed and loaded from the store.
+            #expect(try await intake.emit(key: "http:/noted", payload: ["body": body], dedupKey: "deep") == .accepted(runs: 1))
+            let task = Task { try await worker.run() }
+            try await Self.waitFor(store, ["completed": 1])
+            task.cancel()
+        }
+    }
+
+    @Test("a run whose stored event cannot be read is dead-lettered, not retried for ever", arguments: TestDatabases.available)
+    func unreadableRunIsDeadLettered(kind: TestDatabaseKind) async throws {
+        try await StoreRunTests.withStore(kind) { store in
+            let (intake, worker) = try Self.setUp(store, capacity: 4, pollInterval: .milliseconds(20))
+            #expect(try await intake.emit(key: "http:/noted", payload: ["body": ["n": 1]], dedupKey: "broken") == .accepted(runs: 1))
+            try await store.database.execute("UPDATE hub_events SET payload = '{\"body\": [' WHERE dedup_key = 'broken'")
+            let task = Task { try await worker.run() }
+            try await Self.waitFor(store, ["failed": 1])
+            task.cancel()
+            let error = try await store.database.query("SELECT error FROM hub_runs").first?["error"]?.stringValue ?? ""
+            #expect(error.contains("its stored event cannot be read: invalid JSON"))
+        }
+    }
 }
