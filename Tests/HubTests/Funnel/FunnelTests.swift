@@ -104,6 +104,13 @@ import Testing
         #expect(reminder.replyMarkup?.json.contains("Оплатить") == true)
         #expect(!telegram.isMember(Self.unpaid.id, of: Self.groupID))
 
+        // 8. A member the admin removed is told so at /start, not asked to pay their paid order again.
+        try await store.database.execute("UPDATE funnel_members SET status = 'removed' WHERE telegram_id = $1", [.number(Double(Self.payer.id))])
+        await telegram.userSends("/start \(token)", from: Self.payer)
+        _ = try await Self.eventually { telegram.messages(to: Self.payer.id).first { $0.text?.contains("Доступ к группе для вас закрыт") == true } }
+        #expect(!telegram.messages(to: Self.payer.id).contains { $0.text?.contains("не подтверждена") == true })
+        #expect(telegram.inviteLinks.count == 1)
+
         let failed = try await store.runs(status: "failed").map { "\($0.flow): \($0.error ?? "")" }
         #expect(failed.isEmpty)
         await store.close()
