@@ -40,6 +40,18 @@ import Testing
         #expect(found?.line == example.line && found?.column == example.column)
     }
 
+    @Test("with CRLF line endings: the repeat is located, and its line is shown under the headline")
+    func windowsLineEndings() {
+        let yaml = "steps:\r\n  - do: core.log\r\n    with: { message: hi }\r\n    do: core.set\r\n"
+        let found = Self.located(yaml)
+        #expect(found?.code == "duplicate-key" && found?.line == 4 && found?.column == 5)
+        do {
+            _ = try SourceNode.parse(yaml, file: "f.yaml")
+        } catch {
+            #expect(error.rendered(source: yaml).split(separator: "\n").dropFirst().prefix(2) == ["    do: core.set", "    ^"])
+        }
+    }
+
     @Test("a flow mapping cut off anywhere still gets a location inside the text")
     func truncatedFlowMappings() {
         let yaml = "a: {x: 'q, \"y\": 1', y: [1, {x: 2}], # x:\n  \"x\": 3, x: 4}\n"

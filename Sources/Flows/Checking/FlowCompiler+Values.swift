@@ -1,3 +1,5 @@
+import Foundation
+
 extension FlowCompiler {
     /// A scalar's text with `${ENV}` substituted; `nil` (after a diagnostic) when it is not a scalar.
     mutating func string(_ node: SourceNode, what: String) -> String? {
@@ -139,14 +141,18 @@ extension FlowCompiler {
 
     /// Checks the paths an expression reads and the filters it applies.
     private mutating func check(_ expression: Expression, scalar: SourceNode.Scalar, references: References) {
-        for (name, count, offset) in expression.filters {
+        for (name, arguments, offset) in expression.filters {
             guard let filter = Filters.catalogue.first(where: { $0.name == name }) else {
                 error(scalar.location(ofOffset: offset), "unknown filter '\(name)'", "bad-template", [Suggestions.note(for: name, in: Filters.names, kind: "filter")])
                 continue
             }
-            if !filter.arguments.contains(count) {
+            if !filter.arguments.contains(arguments.count) {
                 let expected = filter.arguments.lowerBound == filter.arguments.upperBound ? "\(filter.arguments.lowerBound)" : "\(filter.arguments.lowerBound)-\(filter.arguments.upperBound)"
-                error(scalar.location(ofOffset: offset), "filter '\(name)' takes \(expected) argument(s), found \(count)", "bad-template", [filter.summary])
+                error(scalar.location(ofOffset: offset), "filter '\(name)' takes \(expected) argument(s), found \(arguments.count)", "bad-template", [filter.summary])
+            }
+            // A time zone written out is checked now rather than failing every run.
+            if name == "date", arguments.count == 2, case .literal(.string(let zone)) = arguments[1], TimeZone(identifier: zone) == nil {
+                error(scalar.location(ofOffset: offset), "unknown time zone '\(zone)'", "bad-template", ["use an IANA name such as Europe/Moscow"])
             }
         }
         for (path, offset) in expression.paths { check(path, at: scalar.location(ofOffset: offset), references: references) }

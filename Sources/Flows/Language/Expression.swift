@@ -25,13 +25,13 @@ public indirect enum Expression: Sendable, Hashable {
         }
     }
 
-    /// Every filter the expression applies, with its offset.
-    public var filters: [(name: String, argumentCount: Int, offset: Int)] {
+    /// Every filter the expression applies, with its arguments and offset.
+    public var filters: [(name: String, arguments: [Expression], offset: Int)] {
         switch self {
         case .literal, .path: []
         case .not(let e): e.filters
         case .binary(_, let l, let r): l.filters + r.filters
-        case .filter(let e, let name, let args, let offset): e.filters + args.flatMap(\.filters) + [(name, args.count, offset)]
+        case .filter(let e, let name, let args, let offset): e.filters + args.flatMap(\.filters) + [(name, args, offset)]
         }
     }
 }

@@ -142,7 +142,7 @@ extension SourceNode {
     /// a line from there on that holds `key:` (plain or quoted) at the mapping's column, before the
     /// mapping ends (a line indented less). Nil for flow mappings and anything else.
     static func repeatedKey(_ key: String, in text: String, mapping: Mark) -> (line: Int, column: Int)? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.sourceLines
         let column = mapping.column - 1
         guard mapping.line >= 1, mapping.line <= lines.count else { return nil }
         let keys = ["\(key):", "\"\(key)\":", "'\(key)':"]
@@ -170,7 +170,7 @@ extension SourceNode {
     /// Yams marks at its `{` or its first key: keys are read at the mapping's own level, after the
     /// `{` and after each `,`, across lines, skipping quoted text, nested `{}`/`[]` and comments.
     static func repeatedFlowKey(_ key: String, in text: String, mapping: Mark) -> (line: Int, column: Int)? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
+        let lines = text.sourceLines.map(Array.init)
         var line = mapping.line - 1
         var column = mapping.column - 1
         guard line >= 0, line < lines.count, column >= 0 else { return nil }

@@ -48,8 +48,8 @@ public struct Diagnostic: Sendable, Hashable, Error {
     static func line(_ number: Int, of source: String) -> String? {
         guard number >= 1 else { return nil }
         var current = 1
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == number { return String(line.hasSuffix("\r") ? line.dropLast() : line) }
+        for line in source.sourceLines {
+            if current == number { return String(line) }
             current += 1
         }
         return nil
