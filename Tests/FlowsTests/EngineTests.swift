@@ -132,6 +132,25 @@ final class MemoryJournal: RunJournal {
         #expect(catalog.instance("db") == nil, "a type configured under another name has no default instance")
     }
 
+    @Test("a value from the environment is never quoted in a diagnostic; a secret's written default is inline")
+    func environmentValuesStayOutOfDiagnostics() {
+        let secret = "123456:s3cr3tTOKENvalue"
+        let flow = """
+            name: leak
+            on: db.paid
+            steps:
+              - do: bot.send_invite
+                with: { user: 1, protect_content: "${TEST_BOT_TOKEN}" }
+              - do: bot.send_invite
+                with: { user: 2, token: "${TEST_BOT_TOKEN:-777:written}" }
+            """
+        let (_, diagnostics) = TestCatalog.compile(flow, environment: ["TEST_BOT_TOKEN": secret])
+        let text = diagnostics.map { $0.rendered(source: nil) }.joined(separator: "\n")
+        #expect(!text.contains("s3cr3t"))
+        #expect(text.contains("found string '${TEST_BOT_TOKEN}'"))
+        #expect(diagnostics.map(\.code) == ["wrong-type", "inline-secret"])
+    }
+
     @Test func inlineSecretAndUnknownSettingAreReported() {
         var compiler = FlowCompiler(catalog: TestCatalog.catalog, environment: [:])
         let (_, diagnostics) = compiler.compileConfig("connectors:\n  bot: { type: bot, token: 123:abc, tokn: x }\n", file: "hub.yaml")

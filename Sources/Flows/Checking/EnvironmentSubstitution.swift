@@ -13,7 +13,17 @@ enum EnvironmentSubstitution {
         return t.hasPrefix("${") && t.hasSuffix("}") && t.dropFirst(2).firstIndex(of: "}") == t.index(before: t.endIndex)
     }
 
-    static func apply(_ text: String, environment: [String: String]) -> Result<String, Missing> {
+    /// Whether the text is one reference whose default is written out (`${TOKEN:-abc}`): for a
+    /// secret, that default is the secret in the file. An empty default (`${KEY:-}`) is not.
+    static func hasWrittenDefault(_ text: String) -> Bool {
+        guard isReference(text), let marker = text.range(of: ":-") else { return false }
+        return text[marker.upperBound...].trimmingCharacters(in: .whitespaces) != "}"
+    }
+
+    /// The text with its references replaced; `used` hears each variable taken from the
+    /// environment (not a default) with its value.
+    static func apply(_ text: String, environment: [String: String],
+                      used: (_ name: String, _ value: String) -> Void = { _, _ in }) -> Result<String, Missing> {
         guard text.contains("${") else { return .success(text) }
         var out = ""
         let scalars = Array(text.unicodeScalars)
@@ -27,6 +37,7 @@ enum EnvironmentSubstitution {
                 let name = parts[0]
                 if let value = environment[name], !value.isEmpty {
                     out += value
+                    used(name, value)
                 } else if parts.count > 1 {
                     out += parts.dropFirst().joined(separator: ":-")
                 } else {

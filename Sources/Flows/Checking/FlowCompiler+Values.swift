@@ -12,7 +12,7 @@ extension FlowCompiler {
 
     /// Replaces `${NAME}` (and `${NAME:-default}`) with the environment's value; a missing variable is an error.
     mutating func substitute(_ s: SourceNode.Scalar) -> String {
-        switch EnvironmentSubstitution.apply(s.text, environment: environment) {
+        switch EnvironmentSubstitution.apply(s.text, environment: environment, used: { name, value in substituted[value] = name }) {
         case .success(let text): return text
         case .failure(let missing):
             error(s.location(ofOffset: missing.offset), "environment variable '\(missing.name)' is not set", "missing-env",
@@ -42,7 +42,7 @@ extension FlowCompiler {
             }
             return .object(out)
         case .scalar(let s):
-            if let field, field.secret, !EnvironmentSubstitution.isReference(s.text) {
+            if let field, field.secret, !EnvironmentSubstitution.isReference(s.text) || EnvironmentSubstitution.hasWrittenDefault(s.text) {
                 error(s.location, "'\(field.name)' is a secret and must not be written in the file", "inline-secret",
                       ["write '\(field.name): ${\(field.environment ?? "SECRET_NAME")}' and set the variable in the environment"])
             }

@@ -7,6 +7,9 @@ public struct FlowCompiler {
     public let environment: [String: String]
     var diagnostics: [Diagnostic] = []
     var file = ""
+    /// Values this file took from the environment, with their variable's name: a message that
+    /// quotes a value shows `${NAME}` instead, since the value may be a secret.
+    var substituted: [String: String] = [:]
 
     public init(catalog: Catalog, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.catalog = catalog
@@ -16,6 +19,7 @@ public struct FlowCompiler {
     /// Compiles one file's text. The flow is `nil` when there are errors.
     public mutating func compile(_ text: String, file: String) -> (flow: Flow?, diagnostics: [Diagnostic]) {
         diagnostics = []
+        substituted = [:]
         self.file = file
         let flow = compileDocument(text)
         let found = diagnostics.sortedByLocation
@@ -23,11 +27,19 @@ public struct FlowCompiler {
     }
 
     mutating func error(_ at: SourceLocation, _ message: String, _ code: String, _ notes: [String] = []) {
-        diagnostics.append(.error(at: at, message, code: code, notes: notes))
+        diagnostics.append(.error(at: at, withoutValues(message), code: code, notes: notes.map(withoutValues)))
     }
 
     mutating func warning(_ at: SourceLocation, _ message: String, _ code: String, _ notes: [String] = []) {
-        diagnostics.append(.warning(at: at, message, code: code, notes: notes))
+        diagnostics.append(.warning(at: at, withoutValues(message), code: code, notes: notes.map(withoutValues)))
+    }
+
+    /// `text` with every value taken from the environment (four characters or more) written as
+    /// the reference it came from.
+    private func withoutValues(_ text: String) -> String {
+        substituted.filter { $0.key.count >= 4 }.sorted { $0.key.count > $1.key.count }.reduce(text) {
+            $0.replacingOccurrences(of: $1.key, with: "${\($1.value)}")
+        }
     }
 
     private mutating func compileDocument(_ text: String) -> Flow? {
