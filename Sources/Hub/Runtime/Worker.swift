@@ -123,9 +123,12 @@ public final class Worker: Service {
                 try await journal.finish(runID: run.id, status: .queued, notBefore: Store.now() + delay.milliseconds)
             case .failed(let failure):
                 logger.error("run failed", metadata: metadata.merging(["step.id": "\(failure.stepID)", "error": "\(failure.error)"]) { a, _ in a })
+                // Reported before the run is marked failed: if storing the report fails, the run is
+                // still held and goes back to the queue below, so the report is made later rather
+                // than never (a crash between the two writes reports it twice).
+                try await intake.reportFailure(failure, runID: run.id, event: state.event, flow: flow)
                 try await journal.finish(runID: run.id, status: .failed, failedStep: failure.stepID, error: failure.error.description)
                 MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
-                try await intake.reportFailure(failure, runID: run.id, event: state.event, flow: flow)
             }
         } catch let error as HubError where error.code == "unreadable-run" {
             // Waiting will not make it readable: a dead letter, not a retry every 5 s for ever.
