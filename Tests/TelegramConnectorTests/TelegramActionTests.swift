@@ -56,6 +56,11 @@ import Testing
         #expect(h.emulator.isMember(H.ada.id, of: H.groupID))
         // Approving again with a new key: the request is gone, but the user is in, so it is harmless.
         _ = try await connector.perform(H.call("approve_join", ["user": .id(H.ada.id)], key: "run-10:approve"))
+        // The same, while Telegram answers the membership check with 429: a wait, not a failure.
+        h.emulator.failNext(1, method: "getChatMember", status: 429, retryAfter: 2)
+        await #expect {
+            try await connector.perform(H.call("approve_join", ["user": .id(H.ada.id)], key: "run-11:approve"))
+        } throws: { ($0 as? ConnectorError)?.disposition == .retryAfter(.seconds(2)) }
 
         // Removing: out of the group, not blacklisted.
         _ = try await connector.perform(H.call("remove_member", ["user": .id(H.ada.id)]))

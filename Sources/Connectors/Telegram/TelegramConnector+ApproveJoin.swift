@@ -30,9 +30,16 @@ extension TelegramConnector {
         }
     }
 
-    /// Whether `user` is in `chat` now (getChatMember); `false` when Telegram cannot tell.
+    /// Whether `user` is in `chat` now (getChatMember); `false` when Telegram says it does not
+    /// know them. A 429, a 5xx or a network error is thrown (retryable): read as "not a member"
+    /// it turned a passing hiccup into a failed run.
     func isMember(_ user: Int64, of chat: Int64) async throws -> Bool {
-        guard let member = try? await api.call("getChatMember", ["chat_id": .id(chat), "user_id": .id(user)]) else { return false }
+        let member: Value
+        do {
+            member = try await api.call("getChatMember", ["chat_id": .id(chat), "user_id": .id(user)])
+        } catch let error as ConnectorError where error.disposition == .permanent {
+            return false
+        }
         switch member["status"]?.stringValue {
         case "creator", "administrator", "member": return true
         case "restricted": return member["is_member"]?.boolValue ?? false
