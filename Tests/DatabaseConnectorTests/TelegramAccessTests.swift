@@ -131,6 +131,10 @@ struct TelegramAccessTests {
             #expect(try await funnel.call("mark_left", ["telegram_id": 555]) == ["found": true, "member_id": .string(id)])
             #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "left")
             #expect(try await funnel.call("mark_left", ["telegram_id": 12345]) == ["found": false, "member_id": nil])
+            // Removed by the admin while the join was on its way: a late mark_joined leaves it removed.
+            try await funnel.database.execute("UPDATE funnel_members SET status = 'removed' WHERE id = $1", [.string(id)])
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 555]) == ["found": true, "member_id": .string(id)])
+            #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "removed")
         }
     }
 }

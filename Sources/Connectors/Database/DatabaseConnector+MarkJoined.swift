@@ -3,7 +3,7 @@ import Flows
 extension DatabaseConnector {
     static let markJoinedSpec = ActionSpec(
         name: "mark_joined",
-        summary: "Marks a member as in the group, and the invite they came through as used.",
+        summary: "Marks a member as in the group (one the admin removed stays removed), and the invite they came through as used.",
         inputs: [
             .required(Key.telegramID, .integer, "the Telegram user who joined"),
             .optional(Key.inviteLink, .string, "the invite link they joined through"),
@@ -33,16 +33,18 @@ extension DatabaseConnector {
                     WHERE invite_link = $1 AND telegram_id = $2 AND status = 'active'
                     """, [.string(link), .int(telegramID), now])
             }
-            // joined_at keeps the first moment of this stay: a repeated event changes nothing.
+            // joined_at keeps the first moment of this stay: a repeated event changes nothing. A
+            // member the admin removed meanwhile (an approve held back by a 429) stays removed.
             let rows = try db.query("""
                 UPDATE funnel_members SET
                     joined_at = CASE WHEN status = 'joined' THEN joined_at ELSE $2 END,
                     updated_at = CASE WHEN status = 'joined' THEN updated_at ELSE $2 END,
                     status = 'joined'
-                WHERE telegram_id = $1
+                WHERE telegram_id = $1 AND status <> 'removed'
                 RETURNING id
                 """, [.int(telegramID), now])
-            return [Key.found: .bool(!rows.isEmpty), Key.memberID: rows.first?[Key.id] ?? .null]
+            let id = try rows.first?[Key.id] ?? db.query("SELECT id FROM funnel_members WHERE telegram_id = $1", [.int(telegramID)]).first?[Key.id]
+            return [Key.found: .bool(id != nil), Key.memberID: id ?? .null]
         }
     }
 }
