@@ -167,11 +167,11 @@ struct NoHTTP: HTTPClient {
         ("8 800 555 35 35", "+78005553535"),
     ])
     func phonesAreNormalised(_ input: String, _ expected: String) {
-        #expect(RegistrationForm.normalisePhone(input) == expected)
+        #expect(ContactFormat.phone(input) == expected)
     }
 
     @Test(arguments: ["", "12345", "+7 999 123 45 6", "8 (999) 123-45-67 доб. 5", "++79991234567", "+0123456789"])
     func badPhonesAreRefused(_ input: String) {
-        #expect(RegistrationForm.normalisePhone(input) == nil)
+        #expect(ContactFormat.phone(input) == nil)
     }
 }

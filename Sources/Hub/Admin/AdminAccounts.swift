@@ -94,6 +94,16 @@ public struct AdminAccounts: Sendable {
         try await database.withConnection { db in try self.audit(db, id: id, admin: admin, action: action, subject: subject, details: details) }
     }
 
+    /// Drops the free-text notes from a subject's audit entries, keeping the rest: when a
+    /// member's personal data is erased, an admin's note about them goes too.
+    func forgetNotes(_ db: any SQLConnection, subject: String) throws {
+        for row in try db.query("SELECT id, details FROM hub_audit_log WHERE subject = $1", [.string(subject)]) {
+            guard let text = row["details"]?.stringValue, case .object(var details)? = try? Value(json: text), details["note"] != nil else { continue }
+            details["note"] = nil
+            try db.execute("UPDATE hub_audit_log SET details = $2 WHERE id = $1", [row["id"] ?? .null, .string(Value.object(details).json)])
+        }
+    }
+
     /// Replaces an audit entry's details with the outcome of the action it announced.
     func completeAudit(id: String, details: Value) async throws {
         try await database.execute("UPDATE hub_audit_log SET details = $2 WHERE id = $1", [.string(id), .string(details.json)])

@@ -83,8 +83,22 @@ extension AdminDashboard {
         guard !name.isNull else { return try await memberPage(id, session, problem: AdminText.nameRequired, status: .badRequest) }
         var username = field("telegram_username", 64)
         if let text = username.stringValue, text.hasPrefix("@") { username = text.count > 1 ? .string(String(text.dropFirst())) : .null }
-        let values: [(column: String, value: Value)] = [("full_name", name), ("phone", field("phone", 32)), ("email", field("email", 254)),
+        // Written as the site's form writes them: a phone stored as typed would not match the
+        // member when they register again, and a second member would be made.
+        var phone = field("phone", 32)
+        if let text = phone.stringValue {
+            guard let normalised = ContactFormat.phone(text) else { return try await memberPage(id, session, problem: AdminText.badPhone, status: .badRequest) }
+            phone = .string(normalised)
+        }
+        let email = field("email", 254)
+        if let text = email.stringValue, !ContactFormat.isEmail(text) {
+            return try await memberPage(id, session, problem: AdminText.badEmail, status: .badRequest)
+        }
+        let values: [(column: String, value: Value)] = [("full_name", name), ("phone", phone), ("email", email),
                                                         ("city", field("city", 100)), ("telegram_username", username)]
+        if values.contains(where: { $0.value.stringValue?.unicodeScalars.contains { $0.properties.generalCategory == .control } == true }) {
+            return try await memberPage(id, session, problem: AdminText.badCharacters, status: .badRequest)
+        }
         let admin = session.admin
         let accounts = accounts
         do {
@@ -117,12 +131,16 @@ extension AdminDashboard {
                 UPDATE funnel_members SET full_name = $2, phone = NULL, email = NULL, city = NULL, telegram_username = NULL, updated_at = $3
                 WHERE id = $1
                 """, [.string(id), .string(AdminText.forgottenName), now])
-            try db.execute("UPDATE funnel_payments SET raw_payload = NULL WHERE member_id = $1", [.string(id)])
+            // The admins' notes on payments may name people ("перевод от Веры Петровой"): they go
+            // too, here and in the audit entries that quoted them.
+            try db.execute("UPDATE funnel_payments SET raw_payload = NULL, note = NULL WHERE member_id = $1", [.string(id)])
+            try accounts.forgetNotes(db, subject: "member:" + id)
             if let telegramID {
                 try db.execute("UPDATE funnel_support_messages SET text = $2 WHERE telegram_id = $1", [.number(Double(telegramID)), .string("—")])
             }
             try accounts.audit(db, admin: admin, action: "forget_personal_data", subject: "member:" + id,
-                               details: ["fields": ["full_name", "phone", "email", "city", "telegram_username", "payments.raw_payload", "support_messages.text"]])
+                               details: ["fields": ["full_name", "phone", "email", "city", "telegram_username", "payments.raw_payload", "payments.note",
+                                                    "support_messages.text", "audit notes"]])
         }
         logger.notice("admin erased a member's personal data", metadata: ["admin.login": "\(admin)", "member.id": "\(id)"])
         return Self.redirect("/admin/members/\(id)?notice=forgotten")

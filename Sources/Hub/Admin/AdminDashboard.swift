@@ -126,7 +126,8 @@ public struct AdminDashboard: Sendable {
     /// A page: anonymous visitors are sent to the sign-in form, and back here after it.
     func page(_ request: Request, _ body: (AdminSession) async throws -> Response) async throws -> Response {
         guard let session = try await session(request) else {
-            let path = request.uri.path
+            // With its query: a filtered list (or its CSV) is what they asked for, not all of it.
+            let path = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             let next = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fadmin"
             return Self.redirect("/admin/login?next=\(next)")
         }

@@ -19,6 +19,12 @@ import Testing
                 #expect(response.status == .seeOther, "\(page)")
                 #expect(response.headers[.location]?.hasPrefix("/admin/login?next=") == true, "\(page)")
             }
+            // Back to the same filtered page after signing in, query and all.
+            let filtered = try await client.execute(uri: "/admin/members.csv?q=ivan&status=paid", method: .get)
+            #expect(filtered.headers[.location] == "/admin/login?next=%2Fadmin%2Fmembers%2Ecsv%3Fq%3Divan%26status%3Dpaid")
+            let signedIn = try await client.post("/admin/login", form: [("login", "admin"), ("password", AdminHarness.password),
+                                                                        ("next", "/admin/members.csv?q=ivan&status=paid")])
+            #expect(signedIn.headers[.location] == "/admin/members.csv?q=ivan&status=paid")
             let api = try await client.execute(uri: "/admin/api/stats", method: .get)
             #expect(api.status == .unauthorized)
             #expect(api.text.contains("unauthorized"))

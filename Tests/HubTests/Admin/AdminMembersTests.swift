@@ -74,6 +74,27 @@ import Testing
             #expect(row["city"] == "Пермь")
             #expect(row["telegram_username"] == "vera_p")
 
+            // A phone as people type it is stored as the site's form stores it; nonsense changes nothing.
+            let typed = try await browser.post(client, "/admin/members/\(id)/edit", [
+                ("csrf", csrf), ("full_name", "Вера Петрова"), ("phone", "8 (999) 000-00-04"), ("email", "vera@example.ru"), ("city", "Пермь"),
+            ])
+            #expect(typed.status == .seeOther)
+            #expect(try await db.query("SELECT phone FROM funnel_members WHERE id = $1", [.string(id)]).first?["phone"] == "+79990000004")
+            for (field, value, problem) in [("phone", "12-34", "Проверьте телефон"), ("email", "nonsense", "Проверьте e-mail"),
+                                            ("city", "Пермь\u{7}", "недопустимые символы")] {
+                var fields = [("csrf", csrf), ("full_name", "Вера Петрова"), ("phone", "+79990000004"), ("email", "vera@example.ru"), ("city", "Пермь")]
+                fields.removeAll { $0.0 == field }
+                fields.append((field, value))
+                let refused = try await browser.post(client, "/admin/members/\(id)/edit", fields)
+                #expect(refused.status == .badRequest, "\(field)")
+                #expect(refused.text.contains(problem), "\(field)")
+            }
+            row = try #require(try await db.query("SELECT full_name, city, telegram_username FROM funnel_members WHERE id = $1", [.string(id)]).first)
+            #expect(row["city"] == "Пермь")
+
+            // An admin's note on a payment names a person: forgetting the member erases it too.
+            let paid = try await browser.post(client, "/admin/members/\(id)/paid", [("csrf", csrf), ("note", "перевод от Веры Петровой")])
+            #expect(paid.status == .seeOther)
             let forget = try await browser.post(client, "/admin/members/\(id)/forget", [("csrf", csrf), ("confirm", "yes")])
             #expect(forget.status == .seeOther)
             row = try #require(try await db.query("SELECT full_name, phone, email, city, telegram_username FROM funnel_members WHERE id = $1", [.string(id)]).first)
@@ -85,6 +106,8 @@ import Testing
                 .compactMap { $0["details"]?.stringValue }.joined()
             #expect(details.contains("full_name"))
             #expect(!details.contains("Вера") && !details.contains("vera@example.ru") && !details.contains("Пермь"))
+            #expect(!details.contains("Веры"))
+            #expect(try await db.query("SELECT note FROM funnel_payments WHERE member_id = $1", [.string(id)]).first?["note"] == .null)
         }
     }
 

@@ -1,0 +1,34 @@
+import Foundation
+
+/// How the funnel writes and checks contacts, shared by the site's form and the admin's edits,
+/// so a member's phone (what identifies them on a second registration) is the same from both.
+public enum ContactFormat {
+    /// Russian numbers in any usual spelling (`8 (999) 123-45-67`, `+7 999…`, `9991234567`) to
+    /// `+7XXXXXXXXXX`; other countries' numbers written with `+` are kept as E.164.
+    public static func phone(_ text: String) -> String? {
+        let allowed = CharacterSet(charactersIn: "0123456789+()-. ")
+        guard text.unicodeScalars.allSatisfy({ allowed.contains($0) }), text.count <= 32 else { return nil }
+        let plus = text.hasPrefix("+")
+        guard !text.dropFirst().contains("+") else { return nil }
+        let digits = text.filter(\.isNumber)
+        switch (plus, digits.count, digits.first) {
+        case (false, 11, "8"), (false, 11, "7"), (true, 11, "7"): return "+7" + digits.dropFirst()
+        case (false, 10, "9"): return "+7" + digits
+        case (true, _, "7"): return nil  // +7 numbers have exactly 10 digits after the 7
+        case (true, 8...15, _) where digits.first != "0": return "+" + digits
+        default: return nil
+        }
+    }
+
+    public static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let domain = parts[1]
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }) else { return false }
+        let local = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".!#$%&'*+/=?^_`{|}~-"))
+        let host = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-"))
+        return parts[0].unicodeScalars.allSatisfy { local.contains($0) } && domain.unicodeScalars.allSatisfy { host.contains($0) }
+            && (labels.last?.count ?? 0) >= 2
+    }
+}
