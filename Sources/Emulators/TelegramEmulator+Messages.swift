@@ -48,7 +48,12 @@ extension TelegramEmulator {
     func checkFlood(_ chatID: Int64, _ s: inout State) throws {
         let now = ContinuousClock.now
         let recent = s.sendTimes[chatID, default: []].filter { now - $0 < .seconds(60) }
-        s.globalSendTimes.removeAll { now - $0 >= .seconds(1) }
+        // Oldest first: only a prefix can have expired.
+        if let current = s.globalSendTimes.firstIndex(where: { now - $0 < .seconds(1) }) {
+            s.globalSendTimes.removeSubrange(..<current)
+        } else {
+            s.globalSendTimes.removeAll(keepingCapacity: true)
+        }
         if let perSecond = s.rateLimit.perChatPerSecond, recent.filter({ now - $0 < .seconds(1) }).count >= perSecond {
             throw APIError.tooManyRequests(retryAfter: 1)
         }

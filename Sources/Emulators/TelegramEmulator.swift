@@ -55,6 +55,12 @@ public final class TelegramEmulator: Sendable {
     /// Every message the bot put into any chat, in order.
     public var sentMessages: [SentMessage] { state.withLock { s in s.sent } }
 
+    /// The messages after the first `start`: what a poller has not seen yet. Holding on to the
+    /// whole record instead would make the emulator copy all of it on its next send.
+    public func sentMessages(from start: Int) -> [SentMessage] {
+        state.withLock { s in start < s.sent.count ? Array(s.sent[max(0, start)...]) : [] }
+    }
+
     /// Every request the bot made, in order of completion.
     public var calls: [RecordedCall] { state.withLock { s in s.calls } }
 
