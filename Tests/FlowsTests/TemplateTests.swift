@@ -138,3 +138,21 @@ import Testing
         #expect(flow.steps[0].inputs["amount"] == .literal(3000))
     }
 }
+
+/// Expressions deep or long enough to overflow the stack of whatever walks them are refused.
+@Suite struct ExpressionLimitTests {
+    @Test("20,000 '(' or 'not', or a chain of 20,000 'or', is an error, not a crash", arguments: [
+        String(repeating: "(", count: 20_000) + "true" + String(repeating: ")", count: 20_000),
+        String(repeating: "not ", count: 20_000) + "true",
+        String(repeating: "[", count: 20_000),
+        Array(repeating: "a", count: 20_000).joined(separator: " or "),
+    ])
+    func refused(_ text: String) {
+        #expect(throws: ExpressionError.self) { try ExpressionParser.parse(text) }
+    }
+
+    @Test func sixtyFourLevelsAreFine() throws {
+        let text = String(repeating: "(", count: 63) + "not true" + String(repeating: ")", count: 63)
+        #expect(try ExpressionParser.parse(text) != .literal(.null))
+    }
+}

@@ -14,6 +14,12 @@ struct ExpressionParser {
     private var tokens: [(token: Token, offset: Int)] = []
     private var position = 0
     private let base: Int
+    /// Open `(`, `[` and `not` around the current token: every part of the hub walks an
+    /// expression recursively, so a deep one (a file with 20,000 `(`) would overflow the stack.
+    private var depth = 0
+    static let maximumDepth = 64
+    /// Tokens in one expression: a chain of 20,000 `or` nests as deep as 20,000 parentheses.
+    static let maximumTokens = 2_000
 
     /// Parses `text`; offsets in errors and paths are shifted by `base` (the text's place in its template).
     static func parse(_ text: String, base: Int = 0) throws(ExpressionError) -> Expression {
@@ -73,6 +79,10 @@ struct ExpressionParser {
                 }
             }
         }
+        guard tokens.count <= Self.maximumTokens else {
+            throw ExpressionError("the expression is too long (more than \(Self.maximumTokens) parts)", offset: base,
+                                  notes: ["split it over several steps"])
+        }
         tokens.append((.end, base + scalars.count))
     }
 
@@ -111,8 +121,19 @@ struct ExpressionParser {
     }
 
     private mutating func parseNot() throws(ExpressionError) -> Expression {
-        if takeWord("not") { return .not(try parseNot()) }
+        let offset = current.1
+        if takeWord("not") { return .not(try nested(at: offset) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseNot() }) }
         return try parseComparison()
+    }
+
+    /// Parses one level deeper, refusing more than `maximumDepth` levels.
+    private mutating func nested(at offset: Int, _ body: (inout ExpressionParser) throws(ExpressionError) -> Expression) throws(ExpressionError) -> Expression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw ExpressionError("nested too deeply (more than \(Self.maximumDepth) levels of '(', '[' or 'not')", offset: offset)
+        }
+        return try body(&self)
     }
 
     private mutating func parseComparison() throws(ExpressionError) -> Expression {
@@ -186,14 +207,16 @@ struct ExpressionParser {
             return .path(path, offset: offset)
         case .symbol("("):
             position += 1
-            let inner = try parseOr()
+            let inner = try nested(at: offset) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseOr() }
             guard take(")") else { throw ExpressionError("expected ')' to close the '(' here", offset: offset) }
             return inner
         case .symbol("["):
             position += 1
             var items: [Expression] = []
             if !take("]") {
-                repeat { items.append(try parseOr()) } while take(",")
+                repeat {
+                    items.append(try nested(at: offset) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseOr() })
+                } while take(",")
                 guard take("]") else { throw ExpressionError("expected ']' to close the list opened here", offset: offset) }
             }
             if items.allSatisfy({ if case .literal = $0 { true } else { false } }) {
