@@ -10,6 +10,8 @@ extension FlowCompiler {
     /// named there keeps its default instance (`db`, `telegram`, …) configured from the environment.
     public mutating func compileConfig(_ text: String, file: String) -> (catalog: Catalog, diagnostics: [Diagnostic]) {
         diagnostics = []
+        substituted = [:]
+        sourceLines = text.sourceLines
         self.file = file
         var catalog = Catalog(registry: catalog.registry)
         var configuredTypes = Set<String>()

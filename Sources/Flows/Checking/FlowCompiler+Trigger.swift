@@ -80,7 +80,7 @@ extension FlowCompiler {
             do {
                 schedule = try CronSchedule(parsing: text)
             } catch {
-                let at = cronNode.scalar?.location(ofOffset: error.offset) ?? cronNode.location
+                let at = cronNode.scalar.map { locate($0, offset: error.offset, in: text) } ?? cronNode.location
                 self.error(at, error.message, "bad-cron", error.notes)
             }
         }

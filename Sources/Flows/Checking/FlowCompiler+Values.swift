@@ -15,7 +15,7 @@ extension FlowCompiler {
         switch EnvironmentSubstitution.apply(s.text, environment: environment, used: { name, value in substituted[value] = name }) {
         case .success(let text): return text
         case .failure(let missing):
-            error(s.location(ofOffset: missing.offset), "environment variable '\(missing.name)' is not set", "missing-env",
+            error(locate(s, offset: missing.offset, in: s.text), "environment variable '\(missing.name)' is not set", "missing-env",
                   ["set it before starting the hub (export \(missing.name)=…), or write '${\(missing.name):-default}'"])
             return s.text
         }
@@ -103,10 +103,10 @@ extension FlowCompiler {
     mutating func template(_ text: String, scalar: SourceNode.Scalar, references: References) -> Template? {
         do {
             let template = try Template(parsing: text)
-            for (expression, _) in template.expressions { check(expression, scalar: scalar, references: references) }
+            for (expression, _) in template.expressions { check(expression, scalar: scalar, text: text, references: references) }
             return template
         } catch {
-            self.error(scalar.location(ofOffset: error.offset), "bad template: \(error.message)", "bad-template", error.notes)
+            self.error(locate(scalar, offset: error.offset, in: text), "bad template: \(error.message)", "bad-template", error.notes)
             return nil
         }
     }
@@ -131,31 +131,31 @@ extension FlowCompiler {
             } else {
                 expression = try ExpressionParser.parse(text)
             }
-            check(expression, scalar: s, references: references)
+            check(expression, scalar: s, text: text, references: references)
             return expression
         } catch {
-            self.error(s.location(ofOffset: error.offset), "bad condition: \(error.message)", "bad-condition", error.notes)
+            self.error(locate(s, offset: error.offset, in: text), "bad condition: \(error.message)", "bad-condition", error.notes)
             return nil
         }
     }
 
     /// Checks the paths an expression reads and the filters it applies.
-    private mutating func check(_ expression: Expression, scalar: SourceNode.Scalar, references: References) {
+    private mutating func check(_ expression: Expression, scalar: SourceNode.Scalar, text: String, references: References) {
         for (name, arguments, offset) in expression.filters {
             guard let filter = Filters.catalogue.first(where: { $0.name == name }) else {
-                error(scalar.location(ofOffset: offset), "unknown filter '\(name)'", "bad-template", [Suggestions.note(for: name, in: Filters.names, kind: "filter")])
+                error(locate(scalar, offset: offset, in: text), "unknown filter '\(name)'", "bad-template", [Suggestions.note(for: name, in: Filters.names, kind: "filter")])
                 continue
             }
             if !filter.arguments.contains(arguments.count) {
                 let expected = filter.arguments.lowerBound == filter.arguments.upperBound ? "\(filter.arguments.lowerBound)" : "\(filter.arguments.lowerBound)-\(filter.arguments.upperBound)"
-                error(scalar.location(ofOffset: offset), "filter '\(name)' takes \(expected) argument(s), found \(arguments.count)", "bad-template", [filter.summary])
+                error(locate(scalar, offset: offset, in: text), "filter '\(name)' takes \(expected) argument(s), found \(arguments.count)", "bad-template", [filter.summary])
             }
             // A time zone written out is checked now rather than failing every run.
             if name == "date", arguments.count == 2, case .literal(.string(let zone)) = arguments[1], TimeZone(identifier: zone) == nil {
-                error(scalar.location(ofOffset: offset), "unknown time zone '\(zone)'", "bad-template", ["use an IANA name such as Europe/Moscow"])
+                error(locate(scalar, offset: offset, in: text), "unknown time zone '\(zone)'", "bad-template", ["use an IANA name such as Europe/Moscow"])
             }
         }
-        for (path, offset) in expression.paths { check(path, at: scalar.location(ofOffset: offset), references: references) }
+        for (path, offset) in expression.paths { check(path, at: locate(scalar, offset: offset, in: text), references: references) }
     }
 
     private mutating func check(_ path: [String], at location: SourceLocation, references: References) {

@@ -10,6 +10,8 @@ public struct FlowCompiler {
     /// Values this file took from the environment, with their variable's name: a message that
     /// quotes a value shows `${NAME}` instead, since the value may be a secret.
     var substituted: [String: String] = [:]
+    /// The file's lines, to place carets inside values (see `locate`).
+    var sourceLines: [Substring] = []
 
     public init(catalog: Catalog, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.catalog = catalog
@@ -20,6 +22,7 @@ public struct FlowCompiler {
     public mutating func compile(_ text: String, file: String) -> (flow: Flow?, diagnostics: [Diagnostic]) {
         diagnostics = []
         substituted = [:]
+        sourceLines = text.sourceLines
         self.file = file
         let flow = compileDocument(text)
         let found = diagnostics.sortedByLocation
