@@ -68,6 +68,22 @@ import Testing
         #expect(!h.emulator.isBanned(H.ada.id, from: H.groupID))
     }
 
+    @Test("four runs inviting one member at once make one link between them")
+    func simultaneousInvitesShareALink() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start ORDER1", from: H.ada)
+        let connector = try h.connector()
+        let results = try await withThrowingTaskGroup(of: Value.self) { group in
+            for run in 0..<4 {
+                group.addTask { try await connector.perform(H.call("send_invite", ["user": .id(H.ada.id), "member_id": "42"], key: "run-\(run):invite")) }
+            }
+            return try await group.reduce(into: [Value]()) { $0.append($1) }
+        }
+        #expect(h.emulator.inviteLinks.count == 1)
+        #expect(Set(results.compactMap { $0["invite_link"] }).count == 1)
+    }
+
     @Test func createAndRevokeInvite() async throws {
         let h = try await H.start()
         defer { Task { await h.stop() } }

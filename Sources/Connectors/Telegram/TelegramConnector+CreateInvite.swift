@@ -35,10 +35,11 @@ extension TelegramConnector {
         let group = try requireGroup()
         // A link about to expire is no good to a client who reads the message later.
         let margin = Int64(min(3600, settings.inviteTTL / 2))
-        let invite: (link: String, expiresAt: Int64)
-        if let active = try await effects.activeInvite(chat: group, name: name, margin: margin) {
-            invite = active
-        } else {
+        // One member at a time: two runs inviting the same member at once (the payment and a
+        // /start) would each find no link and make one, and the member's invites would then be
+        // recorded in either order, revoking the link that is still handed out.
+        let invite = try await inviteCreation.run(name) { [self] () async throws -> (link: String, expiresAt: Int64) in
+            if let active = try await effects.activeInvite(chat: group, name: name, margin: margin) { return active }
             let expires = TelegramEffects.now() + Int64(settings.inviteTTL)
             // creates_join_request: a forwarded link lets nobody in; the flow approves only the
             // paying user (member_limit would count members at once, not uses, and cannot be combined).
@@ -48,8 +49,9 @@ extension TelegramConnector {
             guard let link = result["invite_link"]?.stringValue else {
                 throw ConnectorError(code: "telegram-bad-response", "Telegram answered createChatInviteLink without a link", .retry)
             }
-            invite = (link, result["expire_date"]?.telegramID ?? expires)
-            try await effects.recordInvite(link, chat: group, name: name, expiresAt: invite.expiresAt)
+            let created = (link: link, expiresAt: result["expire_date"]?.telegramID ?? expires)
+            try await effects.recordInvite(link, chat: group, name: name, expiresAt: created.expiresAt)
+            return created
         }
         try await effects.remember(key, action: action, ["invite_link": .string(invite.link), "expires_at": .id(invite.expiresAt)])
         return invite

@@ -29,6 +29,8 @@ public struct TelegramConnector: Connector {
     let api: TelegramAPI
     let effects: TelegramEffects
     let services: ConnectorServices
+    /// Invite links are looked up, made and recorded one member at a time (see `invite`).
+    let inviteCreation = KeyedSerialQueue()
     /// Identifies this instance as a lease owner; unique per process and start.
     let ownerID: String
     /// Lease and backoff pacing; tests shorten it.
