@@ -195,6 +195,8 @@ import Testing
         #expect(post.protectContent, "protect_content: false is ignored for the group")
         #expect(result["message_id"]?.telegramID == post.messageID)
         #expect(h.emulator.pinnedMessage(in: H.groupID)?.messageID == post.messageID)
+        // The post itself notified the members; the pin does not notify them a second time.
+        #expect(h.emulator.calls(of: "pinChatMessage").first?.params["disable_notification"] == true)
         #expect(logs.all.contains { $0.hasPrefix("warning") && $0.contains("protect_content") })
         _ = try await connector.perform(call)
         #expect(h.emulator.messages(to: H.groupID).count == 1, "a resumed run never posts twice")

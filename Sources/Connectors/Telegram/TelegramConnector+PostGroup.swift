@@ -39,7 +39,7 @@ extension TelegramConnector {
             try await effects.remember(call.idempotencyKey, action: call.action, done)
         }
         if pin && done["pinned"]?.boolValue != true {
-            _ = try await api.call("pinChatMessage", ["chat_id": .id(group), "message_id": .id(messageID), "disable_notification": false])
+            _ = try await api.call("pinChatMessage", ["chat_id": .id(group), "message_id": .id(messageID), "disable_notification": true])
             done["pinned"] = true
             try await effects.remember(call.idempotencyKey, action: call.action, done)
         }

@@ -20,7 +20,7 @@ import Testing
         try folder.write("daily-session.yaml", String(contentsOfFile: daily, encoding: .utf8))
         try await TestDatabases.withURL(.postgres) { url in
             let environment = [
-                "HUB_DATABASE_URL": url, "HUB_FLOWS": folder.flows, "SESSION_POST_CRON": "* * * * *",
+                "HUB_DATABASE_URL": url, "HUB_FLOWS": folder.flows, "SESSION_POST_CRON": "* * * * *", "SESSION_TIMEZONE": "Asia/Yekaterinburg",
                 "TELEGRAM_BOT_TOKEN": "77:DAILY", "TELEGRAM_API_URL": telegramServer.baseURL, "TELEGRAM_GROUP_ID": "-100888",
                 "ZOOM_ACCOUNT_ID": "acc", "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "zoom-secret", "ZOOM_HOST": "host@example.ru",
                 "ZOOM_API_URL": zoomServer.baseURL + "/v2", "ZOOM_OAUTH_URL": zoomServer.baseURL,
@@ -42,6 +42,13 @@ import Testing
             #expect(post.protectContent == true)
             let meeting = try #require(zoom.meetingsCreated.first)
             #expect(zoom.meetingsCreated.count == 1)
+            // Booked at 19:00 in the schedule's zone, on the slot's day there.
+            #expect(meeting.timezone == "Asia/Yekaterinburg")
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "Asia/Yekaterinburg")!
+            let day = calendar.dateComponents([.year, .month, .day], from: Date())
+            let expected = String(format: "%04d-%02d-%02dT19:00:00", day.year!, day.month!, day.day!)
+            #expect(meeting.requestedStartTime == expected)
             #expect(post.text?.contains(meeting.joinURL) == true)
             #expect(post.text?.contains(meeting.startURL) == false)
             #expect(post.text?.hasPrefix("Ссылка на сеанс") == true)

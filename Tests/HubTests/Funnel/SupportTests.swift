@@ -219,6 +219,25 @@ import Testing
         #expect(try await hub.store.runs(status: "failed").isEmpty)
         try await hub.stop()
     }
+
+    @Test func withoutAnOperatorsChatTheClientStaysWithTheBot() async throws {
+        let hub = try await SupportHub.start(openai: nil, operators: false)
+        let telegram = hub.telegram
+        let unavailable = "Сейчас не получится передать вопрос оператору"
+        await telegram.userSends("позовите оператора", from: Self.carol)
+        let told = try await hub.eventually { telegram.messages(to: Self.carol.id).first }
+        #expect(told.text?.contains(unavailable) == true)
+        // The button under an answer says the same, and the chat stays with the bot.
+        await telegram.userSends("Как оплатить участие?", from: Self.carol)
+        let faq = try await hub.eventually { telegram.messages(to: Self.carol.id).dropFirst().first }
+        #expect(faq.text?.contains("Prodamus") == true)
+        _ = await telegram.userPresses(callbackData: "support:operator", on: faq.messageID, from: Self.carol)
+        _ = try await hub.eventually { telegram.messages(to: Self.carol.id).count == 3 ? true : nil }
+        #expect(telegram.messages(to: Self.carol.id).last?.text?.contains(unavailable) == true)
+        #expect(try await hub.mode(Self.carol.id) == "ai")
+        #expect(try await hub.store.runs(status: "failed").isEmpty)
+        try await hub.stop()
+    }
 }
 
 /// A child hub on SQLite with the repository's flows and knowledge file, the Telegram emulator
@@ -232,7 +251,7 @@ struct SupportHub {
     let store: Store
     let url: String
 
-    static func start(openai: OpenAIEmulator?) async throws -> SupportHub {
+    static func start(openai: OpenAIEmulator?, operators: Bool = true) async throws -> SupportHub {
         let telegram = TelegramEmulator(token: "123456:TEST-token", botUsername: "session_hub_bot")
         telegram.addGroup(id: SupportTests.operatorsChatID, title: "Операторы", hasProtectedContent: false)
         let telegramServer = try await EmulatorServer.start(telegram.router(), name: "telegram")
@@ -256,6 +275,7 @@ struct SupportHub {
             // The funnel's other flows need Prodamus configured; these tests never reach it.
             "PRODAMUS_FORM_URL": "http://127.0.0.1:9/", "PRODAMUS_SECRET_KEY": "test-secret-key",
         ]
+        if !operators { environment["TELEGRAM_OPERATORS_CHAT_ID"] = nil }
         if let openai, let openaiServer {
             environment["OPENAI_API_KEY"] = openai.apiKey
             environment["OPENAI_BASE_URL"] = openaiServer.baseURL + "/v1"
