@@ -136,6 +136,16 @@ struct NoHTTP: HTTPClient {
         #expect(shown.body.contains("&quot;O&#39;Brien&quot;") || shown.body.contains("&quot;O'Brien&quot;"))
     }
 
+    @Test("quotes and brackets joined to combining marks are escaped too")
+    func combiningMarksDoNotHideMarkup() async throws {
+        // One Character each ("\"\u{301}", ">\u{301}", "\u{600}<"), none of them '"', '>' or '<'.
+        let hostile = "X\"\u{301}>\u{301}\u{600}<meta http-equiv=refresh content=0;url=https://evil.example>\u{301}"
+        let shown = await Self.post(Self.connector(), Self.replacing("full_name", with: hostile).map { $0.0 == "email" ? ("email", "bad") : $0 })
+        #expect(shown.status == 422)
+        #expect(!shown.body.contains("<meta http-equiv=refresh"))
+        #expect(shown.body.contains("X&quot;\u{301}&gt;\u{301}\u{600}&lt;meta"))
+    }
+
     @Test func oversizedBodyIsRefused() async {
         let sink = FormSink()
         let response = await Self.post(Self.connector(sink), Self.replacing("city", with: String(repeating: "x", count: 200_000)))

@@ -136,14 +136,6 @@ enum WebTemplates {
         """
 
     /// All templates, parsed once.
-    static let library: MustacheLibrary = {
-        var library = MustacheLibrary()
-        for (name, text) in [("head", head), ("foot", foot), ("landing", landing), ("document", document), ("contacts", contacts),
-                             ("success", success), ("fail", fail), ("problem", problem)]
-        {
-            // The templates are constants of this file; a parse error is a programming error caught by the tests.
-            try! library.register(text, named: name)
-        }
-        return library
-    }()
+    static let library = HTMLTemplates.library([("head", head), ("foot", foot), ("landing", landing), ("document", document),
+                                                ("contacts", contacts), ("success", success), ("fail", fail), ("problem", problem)])
 }

@@ -1,3 +1,4 @@
+import Flows
 import Foundation
 
 /// A bar chart drawn on the server as SVG: axes, value ticks and day labels, no script.
@@ -50,8 +51,5 @@ struct AdminChart {
 
     private static func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ text: String) -> String { text.htmlEscaped }
 }

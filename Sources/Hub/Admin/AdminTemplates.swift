@@ -1,4 +1,5 @@
 import Mustache
+import WebConnector
 
 /// The dashboard's pages as Mustache templates compiled into the binary. `{{x}}` escapes HTML,
 /// so member data and run errors are always text; `{{{x}}}` is used only for SVG the server drew
@@ -259,15 +260,7 @@ enum AdminTemplates {
         """
 
     /// All templates, parsed once.
-    static let library: MustacheLibrary = {
-        var library = MustacheLibrary()
-        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("overview", overview), ("members", members),
-                             ("member", member), ("runs", runs), ("run", run), ("flows", flows), ("connectors", connectors),
-                             ("message", message)]
-        {
-            // The templates are constants of this file; a parse error is a programming error the tests catch.
-            try! library.register(text, named: name)
-        }
-        return library
-    }()
+    static let library = HTMLTemplates.library([("head", head), ("foot", foot), ("login", login), ("overview", overview),
+                                                ("members", members), ("member", member), ("runs", runs), ("run", run),
+                                                ("flows", flows), ("connectors", connectors), ("message", message)])
 }

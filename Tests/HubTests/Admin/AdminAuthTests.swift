@@ -101,7 +101,8 @@ import Testing
 
     @Test("of 50 attempts at once, 5 are let through to the password check")
     func parallelAttemptsAreCounted() async {
-        let throttle = LoginThrottle(limit: 5, lockoutMillis: 60_000)
+        let clock = ManualMillis()
+        let throttle = LoginThrottle(limit: 5, lockoutMillis: 60_000, now: { clock.value })
         let passed = await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<50 { group.addTask { throttle.attempt(["login:admin"]) == 0 } }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
