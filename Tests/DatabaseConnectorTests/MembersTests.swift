@@ -132,6 +132,26 @@ struct MembersTests {
         }
     }
 
+    @Test("a payment of less than the order, or in another currency, is kept but pays nothing", arguments: TestFunnel.available)
+    func underpaymentPaysNothing(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let member = try await funnel.register()
+            let order = member["order_id"]!
+            let less = try await funnel.call("mark_paid", ["order": order, "amount": "1.00", "currency": "rub", "payload": ["sum": "1.00"]])
+            #expect(less["found"] == true && less["newly_paid"] == false)
+            #expect(less["mismatch"] == "paid 1.00 rub, the order is 3000.00 rub")
+            let other = try await funnel.call("mark_paid", ["order": order, "amount": "3000.00", "currency": "KZT"])
+            #expect(other["newly_paid"] == false && other["mismatch"] == "paid in kzt, the order is in rub")
+            let payment = try #require(try await funnel.rows("SELECT status, amount, raw_payload FROM funnel_payments").first)
+            #expect(payment["status"] == "pending" && payment["amount"] == "3000.00")
+            #expect(payment["raw_payload"]?.stringValue?.contains("1.00") == true)
+            #expect(try await funnel.rows("SELECT status FROM funnel_members").first?["status"] == "registered")
+            // The full price (or more) pays it.
+            let full = try await funnel.call("mark_paid", ["order": order, "amount": "3000", "currency": "rub"])
+            #expect(full["newly_paid"] == true && full["mismatch"] == .null && full["status"] == "paid")
+        }
+    }
+
     @Test("a joined member who pays again stays joined", arguments: TestFunnel.available)
     func joinedStaysJoined(kind: TestDatabaseKind) async throws {
         try await TestFunnel.with(kind) { funnel in

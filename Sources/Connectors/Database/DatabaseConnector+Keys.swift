@@ -36,6 +36,7 @@ extension DatabaseConnector {
         static let payload = "payload"
         static let note = "note"
         static let newlyPaid = "newly_paid"
+        static let mismatch = "mismatch"
 
         // Invites.
         static let memberID = "member_id"

@@ -3,7 +3,8 @@ import Flows
 extension DatabaseConnector {
     static let markPaidSpec = ActionSpec(
         name: "mark_paid",
-        summary: "Records a successful payment of one of our orders and marks its member paid; paying the same order twice changes nothing.",
+        summary: "Records a successful payment of one of our orders and marks its member paid; paying the same order twice changes nothing. "
+            + "A payment of less than the order's amount, or in another currency, is recorded but does not mark it paid.",
         inputs: [
             .required(Key.order, .string, "our order number (the order_id upsert_member gave)"),
             .optional(Key.amount, .string, "the amount paid, decimal (e.g. \"3000.00\"); kept from registration when absent"),
@@ -17,6 +18,7 @@ extension DatabaseConnector {
             .output(Key.newlyPaid, .boolean, "true only the first time this order is marked paid"),
             .output(Key.orderID, .string, "our order number"),
             .output(Key.amount, .string, "the amount recorded for the order"),
+            .output(Key.mismatch, .string, "why a payment did not mark the order paid (less than its amount, another currency); null otherwise"),
         ] + memberOutputs,
         hasSideEffects: true,
         example: """
@@ -65,6 +67,19 @@ extension DatabaseConnector {
 
     private static func markPaid(_ report: PaymentReport, _ db: any SQLConnection) throws -> Value {
         let now = Value.int(now())
+        // A provider's report of less than the order's price, or in another currency (a link
+        // edited before paying: Prodamus accepts unsigned links by default), pays nothing; it is
+        // kept on the order for the admin, who can still mark it paid by hand.
+        if let mismatch = try mismatch(report, db) {
+            try db.execute("""
+                UPDATE funnel_payments SET provider_order_id = COALESCE($2, provider_order_id), raw_payload = COALESCE($3, raw_payload),
+                    note = $4
+                WHERE order_id = $1 AND status <> 'paid'
+                """, [.string(report.order), .optionalString(report.providerOrderID), .optionalString(report.payload), .string(mismatch)])
+            var out = try result(report, newlyPaid: false, db)
+            out[Key.mismatch] = .string(mismatch)
+            return .object(out)
+        }
         // The status test in the WHERE makes the first caller win: a second webhook, or a resumed
         // run, changes no row and learns it was not the first.
         let updated = try db.query("""
@@ -75,7 +90,6 @@ extension DatabaseConnector {
             RETURNING member_id
             """, [.string(report.order), now, .optionalString(report.amount), .optionalString(report.currency),
                   .optionalString(report.providerOrderID), .optionalString(report.payload), .optionalString(report.note)])
-        let newlyPaid = !updated.isEmpty
         if let memberID = updated.first?[Key.memberID] {
             try db.execute("""
                 UPDATE funnel_members SET paid_at = $2, updated_at = $2,
@@ -83,6 +97,26 @@ extension DatabaseConnector {
                 WHERE id = $1
                 """, [memberID, now])
         }
+        return .object(try result(report, newlyPaid: !updated.isEmpty, db))
+    }
+
+    /// Why the report does not pay its (unpaid) order, or nil when it does or there is nothing to compare.
+    private static func mismatch(_ report: PaymentReport, _ db: any SQLConnection) throws -> String? {
+        guard let order = try db.query("SELECT amount, currency FROM funnel_payments WHERE order_id = $1 AND status <> 'paid'",
+                                       [.string(report.order)]).first,
+              let expectedAmount = order[Key.amount]?.stringValue, let expectedCurrency = order[Key.currency]?.stringValue
+        else { return nil }
+        if let currency = report.currency, currency != expectedCurrency.lowercased() {
+            return "paid in \(currency), the order is in \(expectedCurrency)"
+        }
+        if let amount = report.amount, let paid = Money.cents(amount), let expected = Money.cents(expectedAmount), paid < expected {
+            return "paid \(amount) \(expectedCurrency), the order is \(expectedAmount) \(expectedCurrency)"
+        }
+        return nil
+    }
+
+    /// The order and its member as they are now.
+    private static func result(_ report: PaymentReport, newlyPaid: Bool, _ db: any SQLConnection) throws -> [String: Value] {
         guard let payment = try db.query("SELECT member_id, order_id, amount FROM funnel_payments WHERE order_id = $1",
                                          [.string(report.order)]).first,
               let memberID = payment[Key.memberID],
@@ -93,13 +127,15 @@ extension DatabaseConnector {
             out[Key.newlyPaid] = false
             out[Key.orderID] = .null
             out[Key.amount] = .null
-            return .object(out)
+            out[Key.mismatch] = .null
+            return out
         }
         var out = member(row)
         out[Key.found] = true
         out[Key.newlyPaid] = .bool(newlyPaid)
         out[Key.orderID] = payment[Key.orderID] ?? .null
         out[Key.amount] = payment[Key.amount] ?? .null
-        return .object(out)
+        out[Key.mismatch] = .null
+        return out
     }
 }

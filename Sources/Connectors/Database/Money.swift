@@ -18,4 +18,12 @@ enum Money {
         let integer = String(whole.drop { $0 == "0" })
         return (integer.isEmpty ? "0" : integer) + "." + fraction.padding(toLength: 2, withPad: "0", startingAt: 0)
     }
+
+    /// Kopecks (cents) of an amount `normalise` accepts; nil for anything else.
+    static func cents(_ text: String) -> Int64? {
+        guard let normal = normalise(text) else { return nil }
+        let parts = normal.split(separator: ".")
+        guard parts.count == 2, let whole = Int64(parts[0]), let fraction = Int64(parts[1]) else { return nil }
+        return whole * 100 + fraction
+    }
 }
