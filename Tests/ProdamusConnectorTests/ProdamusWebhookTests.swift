@@ -169,6 +169,16 @@ struct ProdamusWebhookTests {
         #expect(sink.events.isEmpty)
     }
 
+    @Test("a successful payment without our order number (another page of the payform) is a notification, not paid")
+    func paymentWithoutOurOrderIsNotPaid() async throws {
+        let sink = RecordingEventSink()
+        let prodamus = try makeProdamus(sink: sink)
+        let response = try await Self.post(prodamus, Self.request(Self.payment(orderNum: "")))
+        #expect(response.status == 200)
+        #expect(sink.events("paid").isEmpty)
+        #expect(sink.events("notification").count == 1)
+    }
+
     @Test func cancelledPaymentIsANotificationButNotPaid() async throws {
         let sink = RecordingEventSink()
         let prodamus = try makeProdamus(sink: sink)

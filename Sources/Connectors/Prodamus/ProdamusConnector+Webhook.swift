@@ -89,9 +89,10 @@ extension ProdamusConnector {
         // Prodamus' identity of a payment; `attempt` changes between deliveries, so it stays out.
         let paymentKey = "\(orderID):\(paymentStatus)"
         var events: [IncomingEvent] = []
-        // Subscription auto-charges have no order of ours (empty order_num) and subscription
-        // actions carry order_id 0: neither is a payment to grant access for.
-        let isOurPayment = !orderID.isEmpty && orderID != "0" && (subscription == nil || !orderNum.isEmpty)
+        // Our links carry our order number, which comes back as order_num. Without it the payment
+        // is not one of ours (another page of the same payform, a subscription auto-charge), and
+        // subscription actions carry order_id 0: none is a payment to grant access for.
+        let isOurPayment = !orderID.isEmpty && orderID != "0" && !orderNum.isEmpty
         if paymentStatus == "success" && isOurPayment {
             events.append(IncomingEvent(instance: instance, trigger: paidTrigger, payload: payload, dedupKey: paymentKey))
         }
