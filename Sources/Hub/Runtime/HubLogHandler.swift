@@ -36,6 +36,35 @@ public struct HubLogHandler: LogHandler {
             // The message's own metadata wins over the logger's, as in `StreamLogHandler`.
             event.metadata = metadata.merging(event.metadata ?? [:]) { _, message in message }
         }
+        // One event, one line: a value from outside (a webhook's field, a name) that holds a line
+        // break would otherwise write a line of its choosing into the log.
+        event.message = Logger.Message(stringLiteral: Self.oneLine(event.message.description))
+        event.metadata = event.metadata?.mapValues(Self.oneLine)
         lines.log(event: event)
+    }
+
+    static func oneLine(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
+        switch value {
+        case .string(let text): .string(oneLine(text))
+        case .stringConvertible(let item): .string(oneLine(item.description))
+        case .array(let items): .array(items.map(oneLine))
+        case .dictionary(let items): .dictionary(items.mapValues(oneLine))
+        }
+    }
+
+    /// Control characters written as escapes (`\n`, `\u{7}`).
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.properties.generalCategory == .control: out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

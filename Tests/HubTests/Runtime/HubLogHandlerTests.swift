@@ -24,4 +24,16 @@ import Testing
         // `<timestamp> info hub.test: <metadata> [<source>] stored`, as StreamLogHandler writes it.
         #expect(line.hasSuffix(" info hub.test: event.trigger=paid hb.request.id=42 run.id=r-2 [HubTests] stored\n"))
     }
+
+    @Test("a line break from outside (a webhook's field) is written escaped: one event, one line")
+    func lineBreaksAreEscaped() throws {
+        let lines = Lines()
+        let logger = Logger(label: "hub.test") { HubLogHandler(label: $0, level: .info, stream: lines) }
+        let forged = "1\n2026-01-01T00:00:00+0000 info prodamus : prodamus notification stored"
+        logger.warning("refused \(forged)", metadata: ["prodamus.order_id": "\(forged)", "list": ["a\rb"]])
+        let line = try #require(lines.written.withLock { $0 }.first)
+        #expect(line.filter { $0 == "\n" }.count == 1 && line.hasSuffix("\n"))
+        #expect(line.contains("prodamus.order_id=1\\n2026-01-01T00:00:00+0000 info prodamus"))
+        #expect(line.contains("refused 1\\n2026") && !line.contains("\r"), "\(line)")
+    }
 }
