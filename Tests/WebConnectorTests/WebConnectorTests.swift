@@ -87,6 +87,15 @@ struct NoHTTP: HTTPClient {
         #expect(page.body.contains("7707083893"))
     }
 
+    @Test("prices and timeouts out of range are shown as written or bounded, never a crash",
+          arguments: ["1e20", "nan", "inf", "-5", "100000000000000000"])
+    func priceOutOfRange(_ price: String) async {
+        let page = await Self.get(Self.connector(config: ["price": .string(price), "form_timeout": .number(1e20)]), "/")
+        #expect(page.status == 200)
+        #expect(page.body.contains("\(price) ₽"))
+        #expect(WebConnector.priceText("3000.5", currency: "rub") == "3\u{00A0}000,50 ₽")
+    }
+
     @Test func validFormStartsTheFlowAndRedirects() async throws {
         let sink = FormSink()
         let response = await Self.post(Self.connector(sink), Self.valid)

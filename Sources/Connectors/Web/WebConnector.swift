@@ -46,7 +46,7 @@ public struct WebConnector: Connector {
             .optional(Key.privacyText, .string, "the personal data policy (plain text)", default: .string(WebTexts.privacy)),
             .optional(Key.telegramLinkURL, .string, "where the bot's deep link points: Telegram's t.me, or the sandbox's chat page",
                       default: "https://t.me", environment: "TELEGRAM_LINK_URL"),
-            .optional(Key.formTimeout, .number, "seconds the form waits for its flow before asking the client to retry", default: 10),
+            .optional(Key.formTimeout, .number, "seconds the form waits for its flow before asking the client to retry (1 to 120)", default: 10),
         ],
         actions: [
             ActionSpec(name: "redirect", summary: "Ends a `web.form` flow by sending the client's browser to a URL (303).",
@@ -80,7 +80,9 @@ public struct WebConnector: Connector {
         site["price_text"] = .string(WebConnector.priceText(price, currency: config.get(Key.currency) ?? "rub"))
         self.site = site
         self.services = services
-        formTimeout = .milliseconds(Int64((config.get(Key.formTimeout, as: Double.self) ?? 10) * 1000))
+        // Between 1 and 120 s: a value out of range (or not a number) would answer every form 503 or trap.
+        let seconds = config.get(Key.formTimeout, as: Double.self).flatMap { $0.isFinite ? $0 : nil } ?? 10
+        formTimeout = .milliseconds(Int64(min(120, max(1, seconds)) * 1000))
     }
 
     public var routes: [WebhookRoute] {
@@ -108,7 +110,8 @@ public struct WebConnector: Connector {
     /// `3000.00` → `3 000 ₽`.
     static func priceText(_ price: String, currency: String) -> String {
         let symbol = ["rub": "₽", "usd": "$", "eur": "€", "kzt": "₸"][currency] ?? currency
-        guard let amount = Double(price) else { return "\(price) \(symbol)" }
+        // Only sums the page can group (up to a trillion); anything else is shown as written.
+        guard let amount = Double(price), amount.isFinite, amount >= 0, amount < 1e12 else { return "\(price) \(symbol)" }
         let whole = Int(amount)
         var digits = String(whole)
         var grouped = ""
