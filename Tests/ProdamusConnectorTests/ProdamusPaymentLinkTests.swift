@@ -68,6 +68,11 @@ struct ProdamusPaymentLinkTests {
         #expect(data.string("urlNotification") == "https://other.example/hook")
         #expect(data.string("demo_mode") == nil)
         #expect(data.string("sys") == nil)
+        // Signed as Prodamus checks it: every parameter of the link but the signature, lang too.
+        var signed = data
+        let signature = try #require(signed.string("signature"))
+        signed["signature"] = nil
+        #expect(ProdamusSignature.verify(signed, secret: prodamusDemoSecret, signature: signature))
     }
 
     @Test func numericPriceIsWrittenWithTwoDecimals() async throws {

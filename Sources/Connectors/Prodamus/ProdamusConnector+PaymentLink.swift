@@ -24,11 +24,15 @@ extension ProdamusConnector {
 
     /// Builds the link the way Prodamus' PHP sample does: nested data of strings only (so the
     /// query and the signature always agree), `Hmac::create` over it, then `http_build_query`.
+    /// Parameters the form URL itself carries (`?lang=ru`) are signed with ours: Prodamus signs
+    /// every parameter of the link it receives but `signature`, so leaving them out made a link
+    /// it refused.
     func paymentLinkURL(_ inputs: Fields) throws(ConnectorError) -> String {
-        var data = try paymentLinkData(inputs)
+        let parts = formURL.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var data = parts.count == 2 ? PHPForm.parse(urlencoded: Array(parts[1].utf8)) : PHPArray()
+        for entry in try paymentLinkData(inputs).entries { data[entry.key] = entry.value }
         data["signature"] = .string(ProdamusSignature.sign(data, secret: secretKey))
-        let separator = formURL.contains("?") ? "&" : "?"
-        return formURL + separator + PHPForm.buildQuery(data)
+        return String(parts[0]) + "?" + PHPForm.buildQuery(data)
     }
 
     /// The unsigned link parameters, in the order of the official sample.
