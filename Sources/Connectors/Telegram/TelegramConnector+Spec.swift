@@ -136,6 +136,7 @@ extension TelegramConnector {
             name: "operator_reply", summary: "An operator replied, in the operators' chat, to a relayed message.",
             fields: [
                 .output("text", .string, "the reply's text (or caption)"),
+                .output("command", .string, "the command a reply of one is, without '/' and '@bot' (\"close\"); empty otherwise"),
                 .output("reply_to_message_id", .integer, "the operators' chat message replied to (relay_to_operators' operators_message_id)"),
                 .output("chat_id", .integer, "the operators' chat (copy the reply to the client from here)"),
                 userFields("the operator"),

@@ -50,6 +50,8 @@ struct TelegramUpdate: Sendable {
             guard let replyTo = message["reply_to_message"]?["message_id"] else { return nil }
             return ("operator_reply", [
                 "text": .string(message["text"]?.stringValue ?? message["caption"]?.stringValue ?? ""),
+                // `/close@session_hub_bot` as `close`: in a group, clients add the bot's name.
+                "command": .string(command(in: message)?.command ?? ""),
                 "reply_to_message_id": replyTo,
                 "chat_id": message["chat"]?["id"] ?? .null,
                 "from": user(message["from"]),
