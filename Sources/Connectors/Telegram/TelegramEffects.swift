@@ -33,6 +33,9 @@ struct TelegramEffects: Sendable {
                 "CREATE INDEX telegram_invite_links_name ON telegram_invite_links (chat_id, name)",
             ]
         },
+        SchemaMigration(version: 2, name: "telegram effects by run") { dialect in
+            SchemaMigration.runKeyIndex("telegram_effects", dialect: dialect)
+        },
     ]
 
     /// The recorded result of an earlier call with this key (possibly partial), if any.

@@ -26,6 +26,9 @@ struct ZoomMeetings: Sendable {
         SchemaMigration(version: 2, name: "zoom meeting create attempts") { _ in
             ["CREATE TABLE zoom_meeting_attempts (key TEXT PRIMARY KEY, started_at BIGINT NOT NULL)"]
         },
+        SchemaMigration(version: 3, name: "zoom records by run") { dialect in
+            SchemaMigration.runKeyIndex("zoom_meetings", dialect: dialect) + SchemaMigration.runKeyIndex("zoom_meeting_attempts", dialect: dialect)
+        },
     ]
 
     /// Forgets the meetings and attempts recorded under the keys of runs the hub deletes (see

@@ -70,17 +70,30 @@ extension SQLDatabase {
 
 extension SQLConnection {
     /// Deletes the rows of `table` whose text `key` column starts with one of `runIDs` and a
-    /// colon (`ActionCall.idempotencyKey`), each run a range of the key's index
-    /// (`Connector.forgetRuns`). `table` and `key` are the caller's own names, never input.
+    /// colon (`ActionCall.idempotencyKey`) (`Connector.forgetRuns`). `table` and `key` are the
+    /// caller's own names, never input.
+    ///
+    /// SQLite compares text by bytes, so each run is a range of the key's index. PostgreSQL
+    /// compares by the column's collation, and under a language's (en_US.UTF-8, ICU) punctuation
+    /// weighs nothing at first: "r1:a" sorts after "r1;", and the range held nothing. There the
+    /// key's run id (`split_part`) is compared instead: give the table an index on
+    /// `split_part(key, ':', 1)` (`runKeyIndex`), which such a delete walks once per run.
     public func deleteKeys(ofRuns runIDs: [String], from table: String, key: String = "key", dialect: SQLDialect) throws -> Int {
         guard !runIDs.isEmpty else { return 0 }
-        let range = "t.\(key) >= r.id || ':' AND t.\(key) < r.id || ';'"
-        // Each dialect's form whose plan walks the key index once per run (Postgres' planner
-        // turned the `IN` form into a scan of the whole table).
         let sql = dialect == .postgres
-            ? "DELETE FROM \(table) t USING jsonb_array_elements_text(CAST($1 AS jsonb)) AS r (id) WHERE \(range)"
-            : "DELETE FROM \(table) WHERE \(key) IN (SELECT t.\(key) FROM (SELECT value AS id FROM json_each($1)) AS r JOIN \(table) t ON \(range))"
+            ? "DELETE FROM \(table) t USING jsonb_array_elements_text(CAST($1 AS jsonb)) AS r (id) WHERE split_part(t.\(key), ':', 1) = r.id"
+            : """
+              DELETE FROM \(table) WHERE \(key) IN (SELECT t.\(key) FROM (SELECT value AS id FROM json_each($1)) AS r
+                  JOIN \(table) t ON t.\(key) >= r.id || ':' AND t.\(key) < r.id || ';')
+              """
         return try execute(sql, [.string(Value.array(runIDs.map { .string($0) }).json)])
+    }
+}
+
+extension SchemaMigration {
+    /// The index `deleteKeys` needs on PostgreSQL for `table`'s `key` column (nothing on SQLite).
+    public static func runKeyIndex(_ table: String, key: String = "key", dialect: SQLDialect) -> [String] {
+        dialect == .postgres ? ["CREATE INDEX IF NOT EXISTS \(table)_run ON \(table) (split_part(\(key), ':', 1))"] : []
     }
 }
 

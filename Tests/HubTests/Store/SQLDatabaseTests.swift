@@ -38,6 +38,23 @@ struct SQLDatabaseTests {
         }
     }
 
+    @Test("a run's keys are deleted, only its own, whatever the key column's collation", arguments: TestDatabases.available)
+    func deleteKeysOfRuns(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            // ICU's root collation on Postgres: ':' and ';' weigh nothing at first there.
+            let collation = kind == .postgres ? #" COLLATE "und-x-icu""# : ""
+            try await db.execute("CREATE TABLE effects (key TEXT\(collation) PRIMARY KEY)")
+            for statement in SchemaMigration.runKeyIndex("effects", dialect: db.dialect) { try await db.execute(statement) }
+            for key in ["r1:step:0", "r1:send", "r10:x", "r2:y", "slot:daily/meeting@r1"] {
+                try await db.execute("INSERT INTO effects (key) VALUES ($1)", [.string(key)])
+            }
+            let deleted = try await db.withConnection { try $0.deleteKeys(ofRuns: ["r1", "r3"], from: "effects", dialect: db.dialect) }
+            #expect(deleted == 2)
+            #expect(try await db.query("SELECT key FROM effects ORDER BY key").compactMap { $0["key"]?.stringValue }.sorted()
+                    == ["r10:x", "r2:y", "slot:daily/meeting@r1"])
+        }
+    }
+
     @Test("NULLs go in and come out as null", arguments: TestDatabases.available)
     func nulls(kind: TestDatabaseKind) async throws {
         try await TestDatabases.with(kind) { (db) async throws in
