@@ -25,8 +25,22 @@ public final class PostgresDatabase: SQLDatabase {
                            message: "the PostgreSQL connection string is not a valid libpq conninfo "
                                + "(expected postgresql://… or key=value pairs)")
         }
-        PQconninfoFree(options)
-        let conninfo = ConnectionInfo(text: connectionString)
+        defer { PQconninfoFree(options) }
+        var parsed: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { parsed[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        // A password with an unescaped '@' or '/' still parses, but libpq then takes part of it
+        // for the host or the port, and its connection errors quote that part.
+        let host = parsed["host"] ?? "", port = parsed["port"] ?? ""
+        guard !host.contains("@"), port.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ",") }) else {
+            throw SQLError(kind: .other, code: "08001",
+                           message: "the PostgreSQL connection string's host or port is not valid: in a postgresql:// URL, "
+                               + "percent-encode @ / : in the user name and password (%40 %2F %3A)")
+        }
+        let conninfo = ConnectionInfo(text: connectionString, password: parsed["password"])
         pool = ConnectionPool(label: "hub.postgres", size: poolSize) { PostgresConnection(conninfo: conninfo) }
     }
 
@@ -53,6 +67,13 @@ public final class PostgresDatabase: SQLDatabase {
 /// A conninfo string that stays out of logs, `dump` and debugger output, since it may hold a password.
 struct ConnectionInfo: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let text: String
+    /// The password it holds, cut out of any message libpq writes.
+    var password: String? = nil
+
+    func scrubbed(_ message: String) -> String {
+        guard let password, password.count >= 3 else { return message }
+        return message.replacingOccurrences(of: password, with: "<password>")
+    }
 
     var description: String { "<PostgreSQL connection string>" }
     var debugDescription: String { description }
@@ -119,14 +140,14 @@ final class PostgresConnection: SQLConnection, PooledConnection {
             // A new session: the statements prepared on the old one are gone.
             forgetStatements(preparing: true)
             if PQstatus(conn) == CONNECTION_OK { return }
-            let message = PostgresConnection.connectionMessage(conn)
+            let message = conninfo.scrubbed(PostgresConnection.connectionMessage(conn))
             PQfinish(conn)
             self.conn = nil
             throw SQLError(kind: .unavailable, code: "08001", message: message)
         }
         let opened = connect()
         guard PQstatus(opened) == CONNECTION_OK else {
-            let message = PostgresConnection.connectionMessage(opened)
+            let message = conninfo.scrubbed(PostgresConnection.connectionMessage(opened))
             PQfinish(opened)
             throw SQLError(kind: .unavailable, code: "08001", message: message)
         }

@@ -317,5 +317,12 @@ struct SQLDatabaseTests {
             try PostgresDatabase(connectionString: "postgresql://hub:\(secret)@127.0.0.1:5432/hub?bogus=\(secret)")
         }
         #expect(bad.map { "\($0)".contains(secret) } == false)
+
+        // A password with an unescaped '@' or '/' parses, but libpq takes part of it for the host
+        // or the port: refused at once, quoting nothing.
+        for url in ["postgresql://hub:pa@ss\(secret)@127.0.0.1:1/hub", "postgresql://hub:\(secret)/x@127.0.0.1:1/hub"] {
+            let unescaped = #expect(throws: SQLError.self) { try PostgresDatabase(connectionString: url) }
+            #expect(unescaped.map { "\($0)".contains("percent-encode") && !"\($0)".contains(secret) && !"\($0)".contains("3cret") } == true)
+        }
     }
 }
