@@ -29,6 +29,11 @@ public struct HubSettings: Sendable {
         listenHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         listenPort = port
         let publicURL = environment["HUB_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://\(listen)"
+        // Prodamus and Telegram are given URLs under it: without a scheme and host they lead nowhere.
+        guard let parsed = URL(string: publicURL), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+              !(parsed.host ?? "").isEmpty else {
+            throw HubError(code: "bad-setting", "HUB_PUBLIC_URL must be the hub's address as clients reach it, e.g. https://hub.example.ru")
+        }
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         flowsPath = environment["HUB_FLOWS"].flatMap { $0.isEmpty ? nil : $0 } ?? "flows"
         configPath = environment["HUB_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "hub.yaml"
@@ -50,9 +55,16 @@ public struct HubSettings: Sendable {
     }
 
     /// The connector instances: `hub.yaml` when it exists, else every built-in under its default name.
+    /// A file `HUB_CONFIG` names that is not there, or a file that cannot be read, is an error:
+    /// carrying on with the defaults would run the hub with other settings than the admin wrote.
     public func catalog(registry: ConnectorRegistry) -> (catalog: Catalog, diagnostics: [Diagnostic], source: String?) {
+        let start = SourceLocation(file: configPath, line: 1, column: 1)
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            let named = !(environment["HUB_CONFIG"] ?? "").isEmpty
+            return (Catalog.defaults(registry), named ? [.error(at: start, "no such file (HUB_CONFIG names it)", code: "missing-file")] : [], nil)
+        }
         guard let data = FileManager.default.contents(atPath: configPath), let text = String(data: data, encoding: .utf8) else {
-            return (Catalog.defaults(registry), [], nil)
+            return (Catalog.defaults(registry), [.error(at: start, "cannot read the file as UTF-8 text", code: "unreadable-file")], nil)
         }
         var compiler = FlowCompiler(catalog: Catalog(registry: registry), environment: environment)
         let (catalog, diagnostics) = compiler.compileConfig(text, file: configPath)
