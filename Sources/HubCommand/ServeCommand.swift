@@ -21,10 +21,11 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { HubLogHandler(label: $0, level: level) }
         var environment = ProcessInfo.processInfo.environment
         var emulators: Sandbox?
-        if sandbox || Self.sandboxNeeded(environment) {
+        let forced = try sandbox || Self.sandboxSetting(environment) == true
+        if try forced || Self.sandboxNeeded(environment) {
             // The sandbox sets no HUB_* variable, so the public URL is the one the hub will have.
             let started = try await Sandbox.start(siteURL: try HubSettings(environment: environment).publicURL)
-            environment.merge(started.environment) { _, sandboxValue in sandboxValue }
+            environment = Self.sandboxed(environment, with: started.environment, forced: forced)
             FileHandle.standardOutput.write(Data((started.summary + "\n").utf8))
             emulators = started
         }
@@ -42,10 +43,39 @@ struct ServeCommand: AsyncParsableCommand {
         await emulators?.stop()
     }
 
-    /// True when the environment has no real Prodamus or Telegram credentials (and `HUB_SANDBOX` is not `off`).
-    static func sandboxNeeded(_ environment: [String: String]) -> Bool {
-        environment["HUB_SANDBOX"] != "off"
-            && (environment["PRODAMUS_SECRET_KEY"] ?? "").isEmpty && (environment["TELEGRAM_BOT_TOKEN"] ?? "").isEmpty
+    /// `HUB_SANDBOX`: true (on, true, yes, 1) forces the sandbox, false (off, false, no, 0) rules
+    /// it out, unset leaves it to `sandboxNeeded`; anything else is an error, not a guess.
+    static func sandboxSetting(_ environment: [String: String]) throws -> Bool? {
+        switch (environment["HUB_SANDBOX"] ?? "").lowercased() {
+        case "": return nil
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw ValidationError("HUB_SANDBOX must be on or off")
+        }
+    }
+
+    /// True when nothing says which services to use: no Prodamus or Telegram credentials, no
+    /// config file (whose connectors may take theirs from variables of other names), and
+    /// `HUB_SANDBOX` not off.
+    static func sandboxNeeded(_ environment: [String: String]) throws -> Bool {
+        guard try sandboxSetting(environment) != false else { return false }
+        let settings = try HubSettings(environment: environment)
+        return (environment["PRODAMUS_SECRET_KEY"] ?? "").isEmpty && (environment["TELEGRAM_BOT_TOKEN"] ?? "").isEmpty
+            && !FileManager.default.fileExists(atPath: settings.configPath)
+    }
+
+    /// The environment with the sandbox's variables. Forced, the emulators replace every service;
+    /// started because Prodamus and Telegram had no credentials, a service that has its own
+    /// (an OpenAI key, a Zoom app) keeps them.
+    static func sandboxed(_ environment: [String: String], with sandbox: [String: String], forced: Bool) -> [String: String] {
+        let credentials = ["PRODAMUS": "PRODAMUS_SECRET_KEY", "TELEGRAM": "TELEGRAM_BOT_TOKEN", "ZOOM": "ZOOM_ACCOUNT_ID", "OPENAI": "OPENAI_API_KEY"]
+        var result = environment
+        for (name, value) in sandbox {
+            let credential = credentials[String(name.prefix { $0 != "_" })]
+            let configured = !forced && credential.map { !(environment[$0] ?? "").isEmpty } == true
+            if !configured { result[name] = value }
+        }
+        return result
     }
 }
 
