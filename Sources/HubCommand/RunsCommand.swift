@@ -14,6 +14,14 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(help: "Only this status: queued, running, completed, failed.") var status: String?
         @Option(help: "How many.") var limit = 30
 
+        /// A misspelt status would list nothing and look like "no runs".
+        func validate() throws {
+            if let status, RunStatus(rawValue: status) == nil {
+                throw ValidationError("--status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), not '\(status)'")
+            }
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000") }
+        }
+
         func run() async throws {
             let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
             defer { Task { await store.close() } }
