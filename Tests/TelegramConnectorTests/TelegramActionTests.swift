@@ -242,6 +242,27 @@ import Testing
         #expect(copied["message_id"]?.telegramID == h.emulator.messages(to: H.ada.id).last?.messageID)
     }
 
+    @Test("after the operators' group became a supergroup, replies from the new chat are still operator replies")
+    func operatorsGroupMovedToASupergroup() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let sink = RecordingSink()
+        let connector = try h.connector(sink)
+        let newID: Int64 = -1009999999999
+        let chat: Value = ["id": .id(newID), "type": "supergroup", "title": "Операторы"]
+        let moved: Value = ["update_id": 901, "message": ["message_id": 1, "date": 0, "chat": chat, "migrate_from_chat_id": .id(H.operatorsID)]]
+        let reply: Value = ["update_id": 902, "message": [
+            "message_id": 2, "date": 0, "chat": chat, "text": "Завтра в 19:00",
+            "from": ["id": .id(H.operatorUser.id), "is_bot": false, "first_name": "Оператор"],
+            "reply_to_message": ["message_id": 77, "date": 0, "chat": chat],
+        ]]
+        #expect(try await connector.deliver(try #require(TelegramUpdate(moved))) == false)
+        #expect(try await connector.deliver(try #require(TelegramUpdate(reply))) == true)
+        let event = try #require(await sink.stored.last)
+        #expect(event.trigger == "operator_reply")
+        #expect(event.payload["chat_id"]?.telegramID == newID)
+    }
+
     @Test func botInfoGivesTheDeepLinkBase() async throws {
         let h = try await H.start()
         defer { Task { await h.stop() } }

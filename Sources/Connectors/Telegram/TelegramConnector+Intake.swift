@@ -109,7 +109,15 @@ extension TelegramConnector {
     /// Stores one update as its trigger's event (dedup key: `update_id`); returns whether it raised one.
     @discardableResult
     func deliver(_ update: TelegramUpdate) async throws -> Bool {
-        guard let event = update.event(groupID: settings.groupID, operatorsChatID: settings.operatorsChatID) else {
+        // A group upgraded to a supergroup says so in the new chat; from then on its updates come
+        // from the new id, and so would the operators' replies (sends learn it from a 400 too).
+        if let moved = update.migration, [settings.groupID, settings.operatorsChatID].contains(moved.from) {
+            api.migrated.withLock { $0[moved.from] = moved.to }
+            logger.notice("telegram group moved to a supergroup; following it (update the config)",
+                          metadata: ["chat.old_id": "\(moved.from)", "chat.new_id": "\(moved.to)"])
+        }
+        let current = { (id: Int64?) in id.map { id in self.api.migrated.withLock { $0[id] } ?? id } }
+        guard let event = update.event(groupID: current(settings.groupID), operatorsChatID: current(settings.operatorsChatID)) else {
             logger.trace("telegram update raises no trigger", metadata: ["update.id": "\(update.id)"])
             return false
         }

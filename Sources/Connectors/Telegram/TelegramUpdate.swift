@@ -12,6 +12,13 @@ struct TelegramUpdate: Sendable {
         self.json = json
     }
 
+    /// A group's move to a supergroup, from the service message in the new chat.
+    var migration: (from: Int64, to: Int64)? {
+        guard let message = json["message"], let from = message["migrate_from_chat_id"]?.telegramID,
+              let to = message["chat"]?["id"]?.telegramID else { return nil }
+        return (from, to)
+    }
+
     /// The trigger name and event payload, or `nil` for updates no trigger covers
     /// (group chatter, edits, the bot's own membership).
     func event(groupID: Int64?, operatorsChatID: Int64?) -> (trigger: String, payload: Value)? {
