@@ -18,7 +18,6 @@ struct BenchHub {
     func environment(database: String, extra: [String: String] = [:]) -> [String: String] {
         var env = [
             "HUB_DATABASE_URL": database, "HUB_FLOWS": flows.path, "HUB_LISTEN": "127.0.0.1:0",
-            "HUB_CONFIG": root.appendingPathComponent("hub.yaml").path,
             "PRODAMUS_SECRET_KEY": ProdamusWebhooks.secret, "PRODAMUS_FORM_URL": "https://shop.payform.ru/",
         ]
         env.merge(extra) { _, new in new }
