@@ -22,6 +22,8 @@ import Testing
         ("{{ event.empty | default: 'none' }}", "none"),
         ("{{ event.name | upper }}", "АННА <B>"),
         ("{{ event.name | html }}", "Анна &lt;b&gt;"),
+        // Escaped per scalar: a quote or bracket joined to a combining mark is escaped too.
+        ("{{ '\"\u{301}<\u{301}\\'' | html }}", "&quot;\u{301}&lt;\u{301}&#39;"),
         ("{{ event.tags | join: '+' }}", "vip+new"),
         ("{{ event.tags | length }}", 2),
         ("{{ event.tags | json }}", "[\"vip\",\"new\"]"),

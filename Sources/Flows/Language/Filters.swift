@@ -16,7 +16,7 @@ public enum Filters {
         ("truncate", 1...1, "at most N characters, with '…' when cut"),
         ("urlencode", 0...0, "percent-encodes for use in a URL"),
         ("round", 0...1, "rounds a number to N decimals (default 0)"),
-        ("html", 0...0, "escapes < > & \" for Telegram HTML messages"),
+        ("html", 0...0, "escapes < > & \" ' for Telegram HTML messages"),
     ]
 
     public static var names: [String] { catalogue.map(\.name) }
@@ -55,17 +55,7 @@ public enum Filters {
             let scale = pow(10, Double(max(0, min(10, arguments.first?.intValue ?? 0))))
             return .number((n * scale).rounded() / scale)
         case "html":
-            var out = ""
-            for c in input.text {
-                switch c {
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "&": out += "&amp;"
-                case "\"": out += "&quot;"
-                default: out.append(c)
-                }
-            }
-            return .string(out)
+            return .string(input.text.htmlEscaped)
         default:
             throw ExpressionError("unknown filter '\(name)'", offset: offset, notes: [Suggestions.note(for: name, in: names, kind: "filter")])
         }
