@@ -25,8 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
         if try forced || Self.sandboxNeeded(environment) {
             // The sandbox sets no HUB_* variable, so the public URL is the one the hub will have.
             let started = try await Sandbox.start(siteURL: try HubSettings(environment: environment).publicURL)
-            environment = Self.sandboxed(environment, with: started.environment, forced: forced)
-            FileHandle.standardOutput.write(Data((started.summary + "\n").utf8))
+            let sandboxed = Self.sandboxed(environment, with: started.environment, forced: forced)
+            // The summary names every emulator; say which services kept their own settings instead.
+            let kept = [("OPENAI_API_KEY", "OpenAI"), ("ZOOM_ACCOUNT_ID", "Zoom")].filter { sandboxed[$0.0] != started.environment[$0.0] }
+            let note = kept.map { "sandbox: \($0.1) is the real service (\($0.0) is set), not the emulator\n" }.joined()
+            environment = sandboxed
+            FileHandle.standardOutput.write(Data((started.summary + "\n" + note).utf8))
             emulators = started
         }
         let settings = try HubSettings(environment: environment)
