@@ -79,6 +79,23 @@ final class MemoryJournal: RunJournal {
         #expect(failure.description == "flow 'test' step 'member' failed after 1 attempt(s): no such order [not-found]")
     }
 
+    @Test("an 'if' that cannot be evaluated fails its step for good, not the run for ever")
+    func conditionThatCannotBeEvaluatedFailsTheStep() async throws {
+        let flow = try flow("""
+            on: db.paid
+            steps:
+              - id: member
+                if: "{{ (now | date: 'HH', event.sum) >= '09' }}"
+                do: db.mark_paid
+                with: { order: "{{ event.order_num }}" }
+            """)
+        let outcome = try await engine.execute(flow, state: RunState(runID: "r9", event: ["sum": "Moscow", "order_num": "o1"]),
+                                               journal: MemoryJournal())
+        guard case .failed(let failure) = outcome else { Issue.record("expected failure, got \(outcome)"); return }
+        #expect(failure.stepID == "member" && failure.error.code == "bad-condition")
+        #expect(failure.error.message.contains("unknown time zone 'Moscow'"))
+    }
+
     @Test func transientFailureAsksForRetryThenGivesUp() async throws {
         let flow = try flow("on: db.paid\nsteps:\n  - id: m\n    do: db.mark_paid\n    retry: { attempts: 2, backoff: 10s }\n    with: { order: flaky }\n")
         let first = try await engine.execute(flow, state: RunState(runID: "r4", event: [:]), journal: MemoryJournal())

@@ -24,7 +24,7 @@ public struct Engine: Sendable {
             let attempt = (state.attempts[step.id] ?? 0) + 1
             let result: Value
             do {
-                if let condition = step.condition, !(try condition.evaluate(in: scope).isTruthy) {
+                if let condition = step.condition, !(try Self.holds(condition, in: scope)) {
                     try await journal.stepFinished(runID: state.runID, step: step, index: index, result: .null, skipped: true)
                     scope.values[step.id] = .null
                     continue
@@ -33,7 +33,9 @@ public struct Engine: Sendable {
             } catch let failure as ConnectorError {
                 try await journal.stepFailed(runID: state.runID, step: step, index: index, attempt: attempt, error: failure)
                 if case .permanent = failure.disposition {} else if attempt < step.retry.attempts {
-                    let delay: Duration = if case .retryAfter(let d) = failure.disposition { d } else { step.retry.delay(afterAttempt: attempt) }
+                    // A service's own wait, kept within an hour: a run must not be parked for a year.
+                    let delay: Duration = if case .retryAfter(let d) = failure.disposition { min(max(d, .zero), .seconds(3600)) }
+                        else { step.retry.delay(afterAttempt: attempt) }
                     return .retry(stepID: step.id, after: delay, error: failure)
                 }
                 if step.onError == .continue {
@@ -50,6 +52,17 @@ public struct Engine: Sendable {
         var results = scope.values
         results[ScopeRoot.event] = nil
         return .completed(results: results)
+    }
+
+    /// Whether a step's `if:` holds. A condition that cannot be evaluated (a time zone from the
+    /// event that does not exist) is a permanent failure of the step, as a bad input is: thrown
+    /// as is, it left the run to be retried every few seconds for ever.
+    private static func holds(_ condition: Expression, in scope: Scope) throws(ConnectorError) -> Bool {
+        do {
+            return try condition.evaluate(in: scope).isTruthy
+        } catch {
+            throw .permanent("bad-condition", "cannot evaluate 'if': \(error.message)")
+        }
     }
 
     /// Renders the inputs and calls the connector. Template and input problems are permanent failures.
