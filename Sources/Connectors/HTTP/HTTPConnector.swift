@@ -15,7 +15,7 @@ public struct HTTPConnector: Connector {
                     .optional("method", .choice(["GET", "POST", "PUT", "PATCH", "DELETE"]), "HTTP method", default: "POST"),
                     .optional("json", .any, "a body sent as JSON"),
                     .optional("headers", .object, "extra request headers"),
-                    .optional("timeout", .number, "seconds to wait for the answer", default: 30),
+                    .optional("timeout", .number, "seconds to wait for the answer (up to 3600)", default: 30),
                 ],
                 outputs: [.output("status", .integer, "HTTP status"), .output("body", .any, "the answer: JSON when it parses, else text")],
                 example: "do: http.request\nwith:\n  url: https://crm.example/api/leads\n  json: { name: \"{{ event.body.name }}\" }"),
@@ -37,6 +37,9 @@ public struct HTTPConnector: Connector {
             headers["Content-Type"] = "application/json"
         }
         let timeout = call.inputs.get("timeout", as: Double.self) ?? 30
+        guard timeout > 0, timeout <= 3600 else {
+            throw ConnectorError.permanent("bad-input", "'timeout' must be more than 0 and at most 3600 seconds, found \(call.inputs["timeout"]?.text ?? "")")
+        }
         let response = try await http.send(HTTPClientRequest(method: call.inputs.get("method") ?? "POST", url: url, headers: headers,
                                                              body: body, timeout: .milliseconds(Int64(timeout * 1000))))
         let answer: Value = (try? response.json()) ?? .string(response.text)
@@ -44,8 +47,12 @@ public struct HTTPConnector: Connector {
         case 200..<300:
             return ["status": .number(Double(response.status)), "body": answer]
         case 429:
-            let wait = response.headers["retry-after"].flatMap(Int.init) ?? 5
+            // Seconds, within reason: a negative or absurd Retry-After is not a year's wait.
+            let wait = min(3600, max(1, response.headers["retry-after"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 5))
             throw ConnectorError(code: "http-429", "the API asks to slow down", .retryAfter(.seconds(wait)))
+        case 300..<400:
+            // Only a GET follows redirects (a POST re-sent as a GET would lose its body and pass).
+            throw ConnectorError.permanent("http-\(response.status)", "the API redirected the request (\(response.status)); call the address it moved to")
         case 500..., 408:
             throw ConnectorError(code: "http-\(response.status)", "the API answered \(response.status)")
         default:

@@ -146,13 +146,16 @@ final class CurlEngine: @unchecked Sendable {
         // Never file://, ftp:// or the like, neither asked for nor through a redirect.
         hub_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         hub_curl_set_pointer(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        hub_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 1)
+        // Only a GET follows redirects: on a 301 or 302 curl re-sends a POST as a GET without its
+        // body, which the API answers 200 and the caller takes for done. Others see the 3xx.
+        let method = request.method.uppercased()
+        hub_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, method == "GET" || method == "HEAD" ? 1 : 0)
         hub_curl_set_long(handle, CURLOPT_MAXREDIRS, 10)
         hub_curl_set_pointer(handle, CURLOPT_ACCEPT_ENCODING, "")
         hub_curl_set_pointer(handle, CURLOPT_USERAGENT, "session-hub")
         hub_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeout.milliseconds)))
 
-        switch request.method.uppercased() {
+        switch method {
         case "GET" where request.body.isEmpty:
             hub_curl_set_long(handle, CURLOPT_HTTPGET, 1)
         case "HEAD":
