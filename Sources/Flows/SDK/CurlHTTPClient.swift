@@ -4,7 +4,8 @@ import Foundation
 /// URLSession's layers: one thread of its own drives every transfer, so a call costs a wake-up
 /// of that thread instead of Dispatch queues, timers and sources per transfer. TLS, proxies
 /// (`https_proxy`, `no_proxy`), HTTP/2 and the system's CA store come from curl as before.
-/// Network failures become retryable `ConnectorError`s.
+/// Network failures become retryable `ConnectorError`s. Only GET and HEAD follow redirects;
+/// any other method gets the 3xx answer itself.
 public struct CurlHTTPClient: HTTPClient {
     private let engine: CurlEngine
 
