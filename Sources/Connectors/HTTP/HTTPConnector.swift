@@ -9,7 +9,7 @@ public struct HTTPConnector: Connector {
         summary: "Calls an HTTP API: JSON in, JSON out, with an Idempotency-Key per run step.",
         actions: [
             ActionSpec(
-                name: "request", summary: "Sends one HTTP request; 5xx, 429 and network errors are retried, other 4xx fail the step.",
+                name: "request", summary: "Sends one HTTP request; 5xx, 429 and network errors are retried, other 4xx and any redirect fail the step.",
                 inputs: [
                     .required("url", .string, "the full URL"),
                     .optional("method", .choice(["GET", "POST", "PUT", "PATCH", "DELETE"]), "HTTP method", default: "POST"),
@@ -40,8 +40,9 @@ public struct HTTPConnector: Connector {
         guard timeout > 0, timeout <= 3600 else {
             throw ConnectorError.permanent("bad-input", "'timeout' must be more than 0 and at most 3600 seconds, found \(call.inputs["timeout"]?.text ?? "")")
         }
+        // No redirect is followed: the flow's headers (an API key) would go to whatever host it names.
         let response = try await http.send(HTTPClientRequest(method: call.inputs.get("method") ?? "POST", url: url, headers: headers,
-                                                             body: body, timeout: .milliseconds(Int64(timeout * 1000))))
+                                                             body: body, timeout: .milliseconds(Int64(timeout * 1000)), followsRedirects: false))
         let answer: Value = (try? response.json()) ?? .string(response.text)
         switch response.status {
         case 200..<300:
@@ -51,7 +52,8 @@ public struct HTTPConnector: Connector {
             let wait = min(3600, max(1, response.headers["retry-after"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 5))
             throw ConnectorError(code: "http-429", "the API asks to slow down", .retryAfter(.seconds(wait)))
         case 300..<400:
-            // Only a GET follows redirects (a POST re-sent as a GET would lose its body and pass).
+            // Not followed: a POST re-sent as a GET would lose its body and pass, and the headers
+            // would go to another host.
             throw ConnectorError.permanent("http-\(response.status)", "the API redirected the request (\(response.status)); call the address it moved to")
         case 500..., 408:
             throw ConnectorError(code: "http-\(response.status)", "the API answered \(response.status)")

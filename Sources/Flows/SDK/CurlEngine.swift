@@ -149,7 +149,7 @@ final class CurlEngine: @unchecked Sendable {
         // Only a GET follows redirects: on a 301 or 302 curl re-sends a POST as a GET without its
         // body, which the API answers 200 and the caller takes for done. Others see the 3xx.
         let method = request.method.uppercased()
-        hub_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, method == "GET" || method == "HEAD" ? 1 : 0)
+        hub_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, request.followsRedirects && (method == "GET" || method == "HEAD") ? 1 : 0)
         hub_curl_set_long(handle, CURLOPT_MAXREDIRS, 10)
         hub_curl_set_pointer(handle, CURLOPT_ACCEPT_ENCODING, "")
         hub_curl_set_pointer(handle, CURLOPT_USERAGENT, "session-hub")

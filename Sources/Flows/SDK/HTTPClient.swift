@@ -7,13 +7,18 @@ public struct HTTPClientRequest: Sendable {
     public var headers: [String: String]
     public var body: [UInt8]
     public var timeout: Duration
+    /// Whether a GET (or HEAD) follows redirects; other methods never do. Off where the headers
+    /// hold a key that must not go to whatever host a redirect names.
+    public var followsRedirects: Bool
 
-    public init(method: String = "GET", url: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Duration = .seconds(30)) {
+    public init(method: String = "GET", url: String, headers: [String: String] = [:], body: [UInt8] = [], timeout: Duration = .seconds(30),
+                followsRedirects: Bool = true) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.followsRedirects = followsRedirects
     }
 }
 

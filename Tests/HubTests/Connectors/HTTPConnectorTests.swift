@@ -9,8 +9,9 @@ import Logging
 import Synchronization
 import Testing
 
-/// `http.request` as a flow step uses it: bad inputs fail the step, never the hub; a POST that
-/// is redirected fails rather than arriving as an empty GET; a service's wait is bounded.
+/// `http.request` as a flow step uses it: bad inputs fail the step, never the hub; a redirect
+/// fails the step (a POST would arrive as an empty GET, headers at another host); a service's
+/// wait is bounded.
 @Suite(.timeLimit(.minutes(1))) struct HTTPConnectorTests {
     final class Service: Sendable {
         let arrivals = Mutex<[String]>([])
@@ -18,6 +19,7 @@ import Testing
         var router: Router<BasicRequestContext> {
             let router = Router()
             router.post("/moved") { _, _ in Response(status: .found, headers: [.location: "/answer"]) }
+            router.get("/moved-get") { _, _ in Response(status: .found, headers: [.location: "/answer"]) }
             router.on("/answer", method: .get) { _, _ -> String in self.arrivals.withLock { $0.append("GET") }; return "{}" }
             router.post("/answer") { _, _ -> String in self.arrivals.withLock { $0.append("POST") }; return "{}" }
             router.post("/busy") { _, _ in Response(status: .tooManyRequests, headers: [.retryAfter: "99999999999999999"]) }
@@ -51,6 +53,19 @@ import Testing
         }
         await server.stop()
         #expect(error?.code == "http-302" && error?.disposition == .permanent)
+        #expect(service.arrivals.withLock { $0 }.isEmpty)
+    }
+
+    @Test("a redirected GET is not followed either: its headers would go to whatever host the redirect names")
+    func aRedirectedGetIsNotFollowed() async throws {
+        let service = Service()
+        let server = try await EmulatorServer.start(service.router, name: "api")
+        let error = await #expect(throws: ConnectorError.self) {
+            try await Self.connector().perform(Self.call(["url": .string(server.baseURL + "/moved-get"), "method": "GET",
+                                                          "headers": ["X-Api-Key": "secret-key"]]))
+        }
+        await server.stop()
+        #expect(error?.code == "http-302")
         #expect(service.arrivals.withLock { $0 }.isEmpty)
     }
 
