@@ -9,10 +9,7 @@ extension FlowCompiler {
     /// Reads `hub.yaml`: named connector instances and their settings. Each connector type not
     /// named there keeps its default instance (`db`, `telegram`, …) configured from the environment.
     public mutating func compileConfig(_ text: String, file: String) -> (catalog: Catalog, diagnostics: [Diagnostic]) {
-        diagnostics = []
-        substituted = [:]
-        sourceLines = text.sourceLines
-        self.file = file
+        begin(text, file: file)
         var catalog = Catalog(registry: catalog.registry)
         var configuredTypes = Set<String>()
         do {

@@ -41,12 +41,6 @@ extension FlowCompiler {
     }
 
     private static func firstIndex(of needle: [Unicode.Scalar], in haystack: [Unicode.Scalar], from: Int) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        var start = from
-        while start + needle.count <= haystack.count {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
-            start += 1
-        }
-        return nil
+        from < haystack.count ? haystack[from...].firstRange(of: needle)?.lowerBound : nil
     }
 }

@@ -20,13 +20,18 @@ public struct FlowCompiler {
 
     /// Compiles one file's text. The flow is `nil` when there are errors.
     public mutating func compile(_ text: String, file: String) -> (flow: Flow?, diagnostics: [Diagnostic]) {
+        begin(text, file: file)
+        let flow = compileDocument(text)
+        let found = diagnostics.sortedByLocation
+        return (found.hasErrors ? nil : flow, found)
+    }
+
+    /// Forgets the previous file: its diagnostics, the values it substituted, its lines.
+    mutating func begin(_ text: String, file: String) {
         diagnostics = []
         substituted = [:]
         sourceLines = text.sourceLines
         self.file = file
-        let flow = compileDocument(text)
-        let found = diagnostics.sortedByLocation
-        return (found.hasErrors ? nil : flow, found)
     }
 
     mutating func error(_ at: SourceLocation, _ message: String, _ code: String, _ notes: [String] = []) {

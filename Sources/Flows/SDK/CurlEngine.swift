@@ -160,7 +160,7 @@ final class CurlEngine: @unchecked Sendable {
             hub_curl_set_long(handle, CURLOPT_HTTPGET, 1)
         case "HEAD":
             hub_curl_set_long(handle, CURLOPT_NOBODY, 1)
-        case let method:
+        default:
             hub_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
             request.body.withUnsafeBytes { _ = hub_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)) }
             if method != "POST" { hub_curl_set_pointer(handle, CURLOPT_CUSTOMREQUEST, method) }

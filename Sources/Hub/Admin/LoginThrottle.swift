@@ -23,10 +23,13 @@ final class LoginThrottle: Sendable {
     /// Seconds until any of `keys` may try again; 0 when none is locked.
     func waitSeconds(_ keys: [String]) -> Int {
         let now = now()
-        return entries.withLock { entries in
-            let until = keys.compactMap { entries[$0]?.lockedUntil }.max() ?? 0
-            return until > now ? Int((until - now + 999) / 1000) : 0
-        }
+        return entries.withLock { Self.secondsLocked(keys, in: $0, now: now) }
+    }
+
+    /// Seconds until the last lock of `keys` ends, rounded up; 0 when none is locked.
+    private static func secondsLocked(_ keys: [String], in entries: [String: Entry], now: Int64) -> Int {
+        let until = keys.compactMap { entries[$0]?.lockedUntil }.max() ?? 0
+        return until > now ? Int((until - now + 999) / 1000) : 0
     }
 
     /// Takes an attempt for `keys` before the password is checked, counting it as a failure at
@@ -36,8 +39,8 @@ final class LoginThrottle: Sendable {
     func attempt(_ keys: [String]) -> Int {
         let now = now()
         return entries.withLock { entries in
-            let until = keys.compactMap { entries[$0]?.lockedUntil }.max() ?? 0
-            if until > now { return Int((until - now + 999) / 1000) }
+            let wait = Self.secondsLocked(keys, in: entries, now: now)
+            if wait > 0 { return wait }
             // Old entries go when the map grows, so a flood of made-up logins cannot exhaust memory.
             if entries.count > 10_000 { entries = entries.filter { $0.value.lockedUntil > now } }
             for key in keys {
