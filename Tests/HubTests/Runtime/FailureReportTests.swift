@@ -1,8 +1,6 @@
-import CoreConnector
 import Flows
 import Foundation
 @testable import Hub
-import Logging
 import Testing
 
 /// A run that fails for good is reported to `hub.run_failed` flows, even when storing the report
@@ -28,18 +26,7 @@ import Testing
     ]
 
     static func setUp(_ store: Store) throws -> (Intake, Worker) {
-        var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
-        let flows = FlowRegistry(try Self.flows.enumerated().map { index, text in
-            let compiled = compiler.compile(text, file: "flow\(index).yaml")
-            return try #require(compiled.flow, "\(compiled.diagnostics)")
-        })
-        let logger = Logger(label: "test")
-        let intake = Intake(store: store, flows: flows, owner: "test:1:report", concurrency: 4, logger: logger)
-        let core = CoreConnector(config: Fields([:]), services: ConnectorServices(
-            instance: "core", logger: logger, database: nil, http: CurlHTTPClient(), events: intake, publicURL: "http://127.0.0.1"))
-        let worker = Worker(store: store, flows: flows, engine: Engine(connectors: ["core": core], logger: logger), intake: intake,
-                            pollInterval: .milliseconds(20), logger: logger)
-        return (intake, worker)
+        try WorkerHarness.make(store, flows: Self.flows, owner: "test:1:report", capacity: 4, pollInterval: .milliseconds(20))
     }
 
     static func reports(_ store: Store) async throws -> Int {

@@ -2,8 +2,6 @@ import Emulators
 import Flows
 import Foundation
 @testable import Hub
-import HTTPConnector
-import CoreConnector
 import Logging
 import ServiceLifecycle
 import Testing
@@ -26,17 +24,8 @@ import Testing
 
     /// A hub's intake and worker on `store`, with a short lease and a fast poll.
     static func hub(_ store: Store, owner: String, lease: Duration, environment: [String: String]) throws -> (Intake, Worker) {
-        var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: environment)
-        let compiled = compiler.compile(Self.flow, file: "slow.yaml")
-        let flows = FlowRegistry([try #require(compiled.flow, "\(compiled.diagnostics)")])
-        let logger = Logger(label: "test")
-        let intake = Intake(store: store, flows: flows, owner: owner, lease: lease, concurrency: 4, logger: logger)
-        func services(_ instance: String) -> ConnectorServices {
-            ConnectorServices(instance: instance, logger: logger, database: nil, http: CurlHTTPClient(), events: intake, publicURL: "http://127.0.0.1")
-        }
-        let engine = Engine(connectors: ["http": HTTPConnector(config: Fields([:]), services: services("http")),
-                                         "core": CoreConnector(config: Fields([:]), services: services("core"))], logger: logger)
-        return (intake, Worker(store: store, flows: flows, engine: engine, intake: intake, pollInterval: .milliseconds(50), logger: logger))
+        try WorkerHarness.make(store, flows: [Self.flow], environment: environment, owner: owner, lease: lease, capacity: 4,
+                               pollInterval: .milliseconds(50))
     }
 
     @Test("a call of 1.5 s under a lease of 300 ms is made once, with a second hub polling", arguments: TestDatabases.available)

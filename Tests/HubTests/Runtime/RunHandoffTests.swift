@@ -1,4 +1,3 @@
-import CoreConnector
 import Flows
 import Foundation
 @testable import Hub
@@ -18,17 +17,7 @@ import Testing
         """
 
     static func setUp(_ store: Store, capacity: Int, pollInterval: Duration = .seconds(1)) throws -> (Intake, Worker) {
-        var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
-        let compiled = compiler.compile(Self.flow, file: "noted.yaml")
-        let flow = try #require(compiled.flow, "\(compiled.diagnostics)")
-        let flows = FlowRegistry([flow])
-        let logger = Logger(label: "test")
-        let intake = Intake(store: store, flows: flows, owner: "test:1:handoff", concurrency: capacity, logger: logger)
-        let core = CoreConnector(config: Fields([:]), services: ConnectorServices(
-            instance: "core", logger: logger, database: nil, http: CurlHTTPClient(), events: intake, publicURL: "http://127.0.0.1"))
-        let worker = Worker(store: store, flows: flows, engine: Engine(connectors: ["core": core], logger: logger), intake: intake,
-                            pollInterval: pollInterval, logger: logger)
-        return (intake, worker)
+        try WorkerHarness.make(store, flows: [Self.flow], owner: "test:1:handoff", capacity: capacity, pollInterval: pollInterval)
     }
 
     @Test("with room, a run is handed over and completes without any claim", arguments: TestDatabases.available)
