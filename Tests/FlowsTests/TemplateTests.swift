@@ -59,6 +59,16 @@ import Testing
         }
     }
 
+    /// A limit taken from the data is checked when the template renders: 0, -1 or text would render '…' alone.
+    @Test(arguments: [("event.empty", "\"\""), ("-1", "-1"), ("0", "0"), ("2.5", "2.5")])
+    func truncateNeedsAPositiveWholeLimit(_ limit: String, _ shown: String) throws {
+        let template = try Template(parsing: "{{ event.name | truncate: \(limit) }}")
+        #expect(throws: ExpressionError("truncate takes a whole number of characters from 1, found \(shown)", offset: 16)) {
+            try template.render(in: scope)
+        }
+        #expect(try Template(parsing: "{{ event.name | truncate: 1 }}").render(in: scope) == "…")
+    }
+
     @Test func unknownFilterAtRuntimeIsAnError() {
         #expect(throws: ExpressionError.self) { try Template(parsing: "{{ 1 | shout }}").render(in: scope) }
     }

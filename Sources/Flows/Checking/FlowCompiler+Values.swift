@@ -154,6 +154,9 @@ extension FlowCompiler {
             if name == "date", arguments.count == 2, case .literal(.string(let zone)) = arguments[1], TimeZone(identifier: zone) == nil {
                 error(locate(scalar, offset: offset, in: text), "unknown time zone '\(zone)'", "bad-template", ["use an IANA name such as Europe/Moscow"])
             }
+            if name == "truncate", case .literal(let limit)? = arguments.first, Filters.truncationLimit(limit) == nil {
+                error(locate(scalar, offset: offset, in: text), "truncate takes a whole number of characters from 1, found \(limit.json)", "bad-template", [filter.summary])
+            }
         }
         for (path, offset) in expression.paths { check(path, at: locate(scalar, offset: offset, in: text), references: references) }
     }

@@ -43,9 +43,12 @@ public enum Filters {
             let separator = arguments.first?.text ?? ", "
             return .string((input.arrayValue ?? [input]).map(\.text).joined(separator: separator))
         case "truncate":
-            let limit = max(0, arguments.first?.intValue ?? 0)
+            let argument = arguments.first ?? .null
+            guard let limit = truncationLimit(argument) else {
+                throw ExpressionError("truncate takes a whole number of characters from 1, found \(argument.json)", offset: offset)
+            }
             let text = input.text
-            return .string(text.count > limit ? String(text.prefix(max(0, limit - 1))) + "…" : text)
+            return .string(text.count > limit ? String(text.prefix(limit - 1)) + "…" : text)
         case "urlencode":
             var allowed = CharacterSet.alphanumerics
             allowed.insert(charactersIn: "-._~")
@@ -59,6 +62,12 @@ public enum Filters {
         default:
             throw ExpressionError("unknown filter '\(name)'", offset: offset, notes: [Suggestions.note(for: name, in: names, kind: "filter")])
         }
+    }
+
+    /// `truncate`'s limit: a whole number from 1, since a limit of 0 or less would render '…' alone.
+    static func truncationLimit(_ argument: Value) -> Int? {
+        guard let limit = argument.intValue, limit >= 1 else { return nil }
+        return limit
     }
 
     private static func date(_ input: Value, pattern: String, zone: String?, scope: Scope, offset: Int) throws(ExpressionError) -> Value {
