@@ -158,19 +158,23 @@ extension FlowCompiler {
                 error(locate(scalar, offset: offset, in: text), "truncate takes a whole number of characters from 1, found \(limit.json)", "bad-template", [filter.summary])
             }
         }
-        for (path, offset) in expression.paths { check(path, at: locate(scalar, offset: offset, in: text), references: references) }
+        for (path, offsets) in expression.paths {
+            check(path, at: offsets.map { locate(scalar, offset: $0, in: text) }, references: references)
+        }
     }
 
-    private mutating func check(_ path: [String], at location: SourceLocation, references: References) {
+    /// `locations` has one entry per part of `path`.
+    private mutating func check(_ path: [String], at locations: [SourceLocation], references: References) {
+        let location = locations[0]
         let root = path[0]
         if root == ScopeRoot.now { return }
         if root == ScopeRoot.event {
             guard path.count > 1, let fields = references.eventFields else { return }
-            checkMember(path, fields: fields, at: location, what: "the event")
+            checkMember(path, fields: fields, at: locations, what: "the event")
             return
         }
         if let outputs = references.earlier[root] {
-            if let outputs, path.count > 1 { checkMember(path, fields: outputs, at: location, what: "step '\(root)'") }
+            if let outputs, path.count > 1 { checkMember(path, fields: outputs, at: locations, what: "step '\(root)'") }
             return
         }
         if let index = references.allStepIDs[root] {
@@ -187,25 +191,22 @@ extension FlowCompiler {
 
     /// Checks `root.member…` against declared fields, one level per declared object; an index
     /// into a declared array (`products[0].name`) is checked against the item's fields.
-    private mutating func checkMember(_ path: [String], fields: [FieldSpec], at location: SourceLocation, what: String) {
+    private mutating func checkMember(_ path: [String], fields: [FieldSpec], at locations: [SourceLocation], what: String) {
         var current = fields
-        var offset = path[0].count + 1
         var inArray = false
-        for member in path.dropFirst() {
+        for (member, location) in zip(path, locations).dropFirst() {
             if inArray, Int(member) != nil {
                 inArray = false
-                offset += member.count + 1
                 continue
             }
             guard let field = current[named: member] else {
-                error(location.advanced(by: offset), "\(what) has no field '\(member)'", "unknown-field",
+                error(location, "\(what) has no field '\(member)'", "unknown-field",
                       [Suggestions.note(for: member, in: current.names, kind: "field")])
                 return
             }
             guard !field.fields.isEmpty else { return }
             current = field.fields
             inArray = field.type == .array
-            offset += member.count + 1
         }
     }
 }

@@ -2,8 +2,9 @@
 /// expressions read paths, compare values and apply a fixed set of filters.
 public indirect enum Expression: Sendable, Hashable {
     case literal(Value)
-    /// A dotted path such as `event.order_num` or `member.telegram_id`; `offset` locates it in the text.
-    case path([String], offset: Int)
+    /// A dotted path such as `event.order_num` or `member['telegram_id']`; `offsets` locates each
+    /// part in the text (the name, or the bracket of an index), so a diagnostic points at the part.
+    case path([String], offsets: [Int])
     case not(Expression)
     case binary(BinaryOperator, Expression, Expression)
     case filter(Expression, name: String, arguments: [Expression], offset: Int)
@@ -14,11 +15,11 @@ public indirect enum Expression: Sendable, Hashable {
         case `in`, contains
     }
 
-    /// Every path the expression reads, with its offset in the source text.
-    public var paths: [(path: [String], offset: Int)] {
+    /// Every path the expression reads, with the offset of each part in the source text.
+    public var paths: [(path: [String], offsets: [Int])] {
         switch self {
         case .literal: []
-        case .path(let p, let offset): [(p, offset)]
+        case .path(let p, let offsets): [(p, offsets)]
         case .not(let e): e.paths
         case .binary(_, let l, let r): l.paths + r.paths
         case .filter(let e, _, let args, _): e.paths + args.flatMap(\.paths)

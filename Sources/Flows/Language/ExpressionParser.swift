@@ -180,14 +180,17 @@ struct ExpressionParser {
         case .identifier(let name):
             position += 1
             var path = [name]
+            var offsets = [offset]
             while true {
                 if take(".") {
                     guard case .identifier(let member) = current.0 else {
                         throw ExpressionError("expected a name after '.', found \(Self.describe(current.0))", offset: current.1)
                     }
+                    offsets.append(current.1)
                     position += 1
                     path.append(member)
                 } else if case .symbol("[") = current.0 {
+                    offsets.append(current.1)
                     position += 1
                     switch current.0 {
                     case .number(let n) where n >= 0:
@@ -204,7 +207,7 @@ struct ExpressionParser {
                     break
                 }
             }
-            return .path(path, offset: offset)
+            return .path(path, offsets: offsets)
         case .symbol("("):
             position += 1
             let inner = try nested(at: offset) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseOr() }
