@@ -143,6 +143,27 @@ struct SupportThreadsTests {
             #expect(unknown == ["found": false, "telegram_id": nil, "mode": nil, "member_id": nil])
         }
     }
+
+    @Test("after the operators' group moved to a supergroup, whose ids start anew, an id is matched in its own chat only", arguments: TestFunnel.available)
+    func operatorsMappingPerChat(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let group = -4_000_001, supergroup = -100_4_000_001
+            try await funnel.call("support_log", ["telegram_id": 7041, "direction": "in", "text": "старая группа",
+                                                  "operators_message_id": 7, "header_message_id": 6,
+                                                  "operators_chat_id": .number(Double(group))], key: "a:in")
+            try await funnel.call("support_log", ["telegram_id": 7042, "direction": "in", "text": "новая группа",
+                                                  "operators_message_id": 3, "operators_chat_id": .number(Double(supergroup))], key: "b:in")
+            // Message 7 of the supergroup is not the relayed message 7 of the old group.
+            let inNewChat = try await funnel.call("support_client_for", ["operators_message_id": 7, "operators_chat_id": .number(Double(supergroup))], key: "q1")
+            #expect(inNewChat["found"] == false)
+            #expect(try await funnel.call("support_client_for", ["operators_message_id": 6, "operators_chat_id": .number(Double(group))], key: "q2")["telegram_id"] == 7041)
+            #expect(try await funnel.call("support_client_for", ["operators_message_id": 3, "operators_chat_id": .number(Double(supergroup))], key: "q3")["telegram_id"] == 7042)
+            // Rows logged before chats were recorded, and lookups that name no chat, match by id as before.
+            try await funnel.call("support_log", ["telegram_id": 7043, "direction": "in", "text": "до обновления", "operators_message_id": 11], key: "c:in")
+            #expect(try await funnel.call("support_client_for", ["operators_message_id": 11, "operators_chat_id": .number(Double(supergroup))], key: "q4")["telegram_id"] == 7043)
+            #expect(try await funnel.call("support_client_for", ["operators_message_id": 7], key: "q5")["telegram_id"] == 7041)
+        }
+    }
 }
 
 extension TestFunnel {

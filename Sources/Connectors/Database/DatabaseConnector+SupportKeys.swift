@@ -9,6 +9,7 @@ extension DatabaseConnector.Key {
     static let role = "role"
     static let operatorsMessageID = "operators_message_id"
     static let headerMessageID = "header_message_id"
+    static let operatorsChatID = "operators_chat_id"
     static let mediaType = "media_type"
     static let memberFound = "member_found"
     static let memberURL = "member_url"

@@ -15,6 +15,7 @@ extension DatabaseConnector {
             .optional(Key.operatorsMessageID, .integer,
                       "the message's id in the operators' chat (relay_to_operators' operators_message_id, or an operator's reply): replies to it reach this client"),
             .optional(Key.headerMessageID, .integer, "the id of the header relayed before it: replies to the header reach this client too"),
+            .optional(Key.operatorsChatID, .integer, "the operators' chat those ids belong to (relay_to_operators' operators_chat_id, or the reply's chat)"),
         ],
         outputs: [
             .output(Key.id, .string, "the message row's id"),
@@ -44,6 +45,7 @@ extension DatabaseConnector {
         let media = inputs.text(Key.mediaType)
         let operatorsMessageID = try inputs.optionalWholeNumber(Key.operatorsMessageID)
         let headerMessageID = try inputs.optionalWholeNumber(Key.headerMessageID)
+        let operatorsChatID = try inputs.optionalWholeNumber(Key.operatorsChatID)
         let id = call.idempotencyKey
         return try await transaction { db in
             let now = Self.now()
@@ -52,11 +54,13 @@ extension DatabaseConnector {
             let last = try db.query("SELECT MAX(created_at) AS last FROM funnel_support_messages WHERE telegram_id = $1",
                                     [.int(telegramID)]).first?["last"]?.int64 ?? 0
             let inserted = try db.execute("""
-                INSERT INTO funnel_support_messages (id, telegram_id, direction, text, media_type, operators_message_id, header_message_id, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO funnel_support_messages
+                    (id, telegram_id, direction, text, media_type, operators_message_id, header_message_id, operators_chat_id, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 ON CONFLICT (id) DO NOTHING
                 """, [.string(id), .int(telegramID), .string(direction), .string(text), .optionalString(media),
-                      operatorsMessageID.map(Value.int) ?? .null, headerMessageID.map(Value.int) ?? .null, .int(max(now, last + 1))])
+                      operatorsMessageID.map(Value.int) ?? .null, headerMessageID.map(Value.int) ?? .null,
+                      operatorsChatID.map(Value.int) ?? .null, .int(max(now, last + 1))])
             if inserted > 0 {
                 try db.execute("UPDATE funnel_support_threads SET updated_at = $2 WHERE telegram_id = $1", [.int(telegramID), .int(now)])
             }

@@ -209,3 +209,11 @@ extension FunnelSchema {
         """,
     ]
 }
+
+extension FunnelSchema {
+    /// Message ids count per chat, and an operators' group moved to a supergroup counts anew, so
+    /// a reply is matched by chat and id. Rows from before this have no chat and match any.
+    static let supportChat = SchemaMigration(version: 5, name: "funnel-support-chat") { _ in
+        ["ALTER TABLE funnel_support_messages ADD COLUMN operators_chat_id BIGINT"]
+    }
+}

@@ -11,6 +11,7 @@ extension TelegramConnector {
         outputs: [
             .output("operators_message_id", .integer, "the copy's id in the operators' chat: store it to map operator replies back"),
             .output("header_message_id", .integer, "the header's id (null without a header)"),
+            .output("operators_chat_id", .integer, "the operators' chat the copy is in: message ids count per chat, and a group moved to a supergroup counts anew"),
         ],
         example: """
             do: telegram.relay_to_operators
@@ -34,9 +35,11 @@ extension TelegramConnector {
         if done["operators_message_id"] == nil {
             let copied = try await api.call("copyMessage", ["chat_id": .id(operators), "from_chat_id": .id(from), "message_id": .id(message)])
             done["operators_message_id"] = .id(try Self.messageID(copied, method: "copyMessage"))
+            done["operators_chat_id"] = .id(operators)
             try await effects.remember(call.idempotencyKey, action: call.action, done)
         }
         trace(call, "telegram message relayed to operators", ["chat.id": "\(from)", "message.id": "\(message)"])
-        return ["operators_message_id": done["operators_message_id"] ?? .null, "header_message_id": done["header_message_id"] ?? .null]
+        return ["operators_message_id": done["operators_message_id"] ?? .null, "header_message_id": done["header_message_id"] ?? .null,
+                "operators_chat_id": done["operators_chat_id"] ?? .null]
     }
 }
