@@ -119,6 +119,33 @@ import Testing
         }
     }
 
+    static func client(apiKey: String = H.apiKey) throws -> ChatCompletionClient {
+        ChatCompletionClient(http: CurlHTTPClient(), settings: try OpenAISettings(config: Fields([:])), apiKey: apiKey, logger: .init(label: "t"))
+    }
+
+    /// A proxy's absurd wait is "too long", and one that is no number is no wait: neither may trap.
+    @Test(arguments: [(["retry-after": "1e19"], true), (["retry-after-ms": "1e30"], true),
+                      (["retry-after": "inf"], false), (["retry-after-ms": "nan", "retry-after": "-inf"], false)])
+    func anAbsurdRetryAfterNeverCrashes(_ headers: [String: String], _ tooLong: Bool) throws {
+        let error = try Self.client().failure(for: HTTPClientResponse(status: 429, headers: headers))
+        #expect(error.disposition == (tooLong ? .permanent : .retry))
+        if tooLong { #expect(error.description.contains("asks to wait 10000000000000000")) }
+    }
+
+    /// `x-should-retry` does not open a way for the server's 401 text, which quotes the key's tail.
+    @Test(arguments: ["true", "false"])
+    func aWrongKeyIsNeverQuotedWhateverTheRetryHint(_ hint: String) throws {
+        let body = #"{"error":{"message":"Incorrect API key provided: sk-proj-****LEAK","type":"invalid_request_error","code":"invalid_api_key"}}"#
+        let error = try Self.client().failure(for: HTTPClientResponse(status: 401, headers: ["x-should-retry": hint], body: Array(body.utf8)))
+        #expect(error.code == "openai-auth")
+        #expect(error.disposition == .permanent)
+        #expect(!error.description.contains("LEAK"))
+    }
+
+    @Test(arguments: [1e19, 3601, 0]) func aTimeoutOutOfRangeIsRefusedAtStart(_ seconds: Double) {
+        #expect(throws: ConnectorError.self) { try OpenAISettings(config: Fields(["timeout": .number(seconds)])) }
+    }
+
     @Test func retryAfterAcceptsAnHTTPDate() {
         let now = Date(timeIntervalSince1970: 1_767_225_600)  // Thu, 01 Jan 2026 00:00:00 GMT
         #expect(ChatCompletionClient.retryDelay(["retry-after": "Thu, 01 Jan 2026 00:00:30 GMT"], now: now) == 30)

@@ -113,5 +113,9 @@ import Testing
         #expect(ZoomAPI.retryAfter(iso, now: now) == .seconds(3600))
         #expect(ZoomAPI.retryAfter("Fri, 15 Jan 2027 08:00:00 GMT", now: now) != nil)
         #expect(ZoomAPI.retryAfter("soon", now: now) == nil)
+        // A number no wait could be is a day (the engine waits an hour at most), not a trap.
+        #expect(ZoomAPI.retryAfter("99999999999999999", now: now) == .seconds(86_400))
+        #expect(ZoomAPI.retryAfter("1e300", now: now) == .seconds(86_400))
+        #expect(ZoomAPI.retryAfter("inf", now: now) == nil)
     }
 }

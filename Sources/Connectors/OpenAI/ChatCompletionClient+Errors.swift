@@ -18,6 +18,10 @@ extension ChatCompletionClient {
         let detail = error?["message"]?.stringValue.map { ": " + String(redacted($0).prefix(300)) } ?? ""
         let wait = Self.retryDelay(response.headers)
 
+        // Never quote the server on a 401, whatever else it says: its message repeats part of the key.
+        if status == 401 {
+            return .permanent("openai-auth", "the OpenAI API rejected the API key (HTTP 401); check OPENAI_API_KEY")
+        }
         if type == "insufficient_quota" {
             return .permanent("openai-insufficient-quota", "the OpenAI account has no quota left; check the plan and billing (HTTP 429)")
         }
@@ -27,9 +31,6 @@ extension ChatCompletionClient {
         default: break
         }
         switch status {
-        case 401:
-            // Never quote the server here: its message repeats part of the key.
-            return .permanent("openai-auth", "the OpenAI API rejected the API key (HTTP 401); check OPENAI_API_KEY")
         case 403:
             return .permanent("openai-forbidden", "the OpenAI API refused access (HTTP 403)\(detail)")
         case 404:
@@ -45,17 +46,17 @@ extension ChatCompletionClient {
         let code = status == 429 ? "openai-rate-limit" : "openai-http-\(status)"
         guard let wait else { return ConnectorError(code: code, "the OpenAI API answered \(status)\(detail)", .retry) }
         guard wait <= Self.maxRetryAfter else {
-            return .permanent(code, "the OpenAI API asks to wait \(Int(wait)) s (HTTP \(status)), too long for a chat answer")
+            return .permanent(code, "the OpenAI API asks to wait \(wait.formatted(.number.grouping(.never).precision(.fractionLength(0)))) s (HTTP \(status)), too long for a chat answer")
         }
         return ConnectorError(code: code, "the OpenAI API asks to wait \(wait) s (HTTP \(status))", .retryAfter(.milliseconds(Int64(wait * 1000))))
     }
 
     /// Seconds to wait from `retry-after-ms`, else `retry-after` (seconds or an HTTP date);
-    /// nil when neither gives a positive delay.
+    /// nil when neither gives a positive delay. Only finite numbers: `inf` or `nan` is no delay at all.
     static func retryDelay(_ headers: [String: String], now: Date = Date()) -> Double? {
-        if let ms = headers["retry-after-ms"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), ms > 0 { return ms / 1000 }
+        if let ms = headers["retry-after-ms"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), ms.isFinite, ms > 0 { return ms / 1000 }
         guard let raw = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(raw) { return seconds > 0 ? seconds : nil }
+        if let seconds = Double(raw) { return seconds.isFinite && seconds > 0 ? seconds : nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -40,7 +40,9 @@ struct OpenAISettings: Sendable {
         }
         maxTokensField = config.get(Key.maxTokensField) ?? "max_completion_tokens"
         let seconds = config.get(Key.timeout, as: Double.self) ?? 30
-        guard seconds > 0 else { throw ConnectorError.permanent("bad-config", "'\(Key.timeout)' must be a positive number of seconds") }
+        guard seconds > 0, seconds <= 3600 else {
+            throw ConnectorError.permanent("bad-config", "'\(Key.timeout)' must be a number of seconds above 0 and at most 3600")
+        }
         timeout = .milliseconds(Int64(seconds * 1000))
         knowledgePath = config.get(Key.knowledge).flatMap { $0.isEmpty ? nil : $0 }
         systemPrompt = config.get(Key.systemPrompt).flatMap { $0.isEmpty ? nil : $0 }

@@ -80,7 +80,8 @@ struct ZoomAPI: Sendable {
     /// limits; HTTP allows an HTTP-date). At least one second.
     static func retryAfter(_ header: String, now: Date) -> Duration? {
         let text = header.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), seconds.isFinite, seconds >= 0 { return .milliseconds(Int64(max(1, seconds) * 1000)) }
+        // At most a day: the engine waits an hour at most anyway, and a larger number must not trap.
+        if let seconds = Double(text), seconds.isFinite, seconds >= 0 { return .milliseconds(Int64(min(max(1, seconds), 86_400) * 1000)) }
         let date: Date? = {
             let iso = ISO8601DateFormatter()
             if let d = iso.date(from: text) { return d }
@@ -93,6 +94,6 @@ struct ZoomAPI: Sendable {
             return http.date(from: text)
         }()
         guard let date else { return nil }
-        return .seconds(Int64(max(1, date.timeIntervalSince(now).rounded(.up))))
+        return .seconds(Int64(min(max(1, date.timeIntervalSince(now).rounded(.up)), 86_400)))
     }
 }

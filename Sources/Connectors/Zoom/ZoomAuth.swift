@@ -86,7 +86,8 @@ actor ZoomAuth {
         guard let value = body?["access_token"]?.stringValue, !value.isEmpty else {
             throw ConnectorError(code: "zoom-oauth-bad-answer", "Zoom's token endpoint answered 200 without an access_token")
         }
-        let lifetime = body?["expires_in"]?.numberValue ?? 3600
+        // Zoom gives 3600 s; anything that is not a sane lifetime is taken as that.
+        let lifetime = body?["expires_in"]?.numberValue.flatMap { $0.isFinite && $0 > 0 && $0 <= 86_400 ? $0 : nil } ?? 3600
         logger.debug("zoom access token fetched", metadata: ["token.expires_in": "\(Int(lifetime))"])
         return Token(value: value, refreshAt: issuedAt.addingTimeInterval(lifetime - margin(expiresIn: lifetime)))
     }

@@ -89,7 +89,7 @@ extension ZoomConnector {
         if let passcode { body["password"] = .string(passcode) }
         let created = try await api.send("POST", "/users/\(Self.pathSegment(host))/meetings", json: .object(body))
 
-        guard let id = created["id"]?.numberValue, let joinURL = created["join_url"]?.stringValue else {
+        guard let id = created["id"]?.intValue, let joinURL = created["join_url"]?.stringValue else {
             // The meeting may exist now; creating another on retry would only add to the daily cap.
             throw ConnectorError.permanent("zoom-bad-answer", "Zoom created the meeting but its answer lacks id or join_url")
         }
@@ -100,9 +100,9 @@ extension ZoomConnector {
     }
 
     /// Only what the group may see: start_url (a host login) is dropped here and goes nowhere.
-    static func visible(_ meeting: Value, id: Double, joinURL: String, passcode: String?, start: String) -> Value {
+    static func visible(_ meeting: Value, id: Int, joinURL: String, passcode: String?, start: String) -> Value {
         [
-            "id": .number(id), "join_url": .string(joinURL),
+            "id": .number(Double(id)), "join_url": .string(joinURL),
             "passcode": .string(meeting["password"]?.stringValue ?? passcode ?? ""),
             "start_time": .string(meeting["start_time"]?.stringValue ?? start),
         ]
@@ -117,8 +117,8 @@ extension ZoomConnector {
     func findMeeting(_ api: ZoomAPI, host: String, marker: String) async throws -> Value? {
         let listed = try await api.send("GET", "/users/\(Self.pathSegment(host))/meetings?type=upcoming&page_size=300")
         guard let match = listed["meetings"]?.arrayValue?.first(where: { $0["agenda"]?.stringValue == marker }),
-              let id = match["id"]?.numberValue else { return nil }
-        let meeting = try await api.send("GET", "/meetings/\(Int64(id))")
+              let id = match["id"]?.intValue else { return nil }
+        let meeting = try await api.send("GET", "/meetings/\(id)")
         guard let joinURL = meeting["join_url"]?.stringValue else { return nil }
         return Self.visible(meeting, id: id, joinURL: joinURL, passcode: nil, start: meeting["start_time"]?.stringValue ?? "")
     }
