@@ -159,12 +159,14 @@ public final class Intake: EventSink {
     }
 
     /// Tells `hub.run_failed` flows, and the step's `on_error` flow, that a run failed for good.
-    func reportFailure(_ failure: StepFailure, runID: String, event: Value, flow: Flow) async throws {
+    /// One report per failure: a report stored before a later write failed (or the hub died) is
+    /// found again when the run fails again, and a run an admin re-played reports anew.
+    func reportFailure(_ failure: StepFailure, run: ClaimedRun, event: Value, flow: Flow) async throws {
         // A failing error flow does not report itself, or one failure could feed a loop.
         if case .runFailed = flow.trigger { return }
-        let payload: Value = ["flow": .string(flow.name), "run_id": .string(runID), "step": .string(failure.stepID),
+        let payload: Value = ["flow": .string(flow.name), "run_id": .string(run.id), "step": .string(failure.stepID),
                               "error": .string(failure.error.description), "event": event]
-        let dedupKey = "\(runID):\(Store.now())"
+        let dedupKey = "\(run.id):\(run.retries)"
         try await emit(key: "hub.run_failed", payload: payload, dedupKey: dedupKey)
         if let handler = failure.handler, let target = flows.flow(named: handler) {
             _ = try await store.storeEvent(source: "on_error:\(handler)", dedupKey: dedupKey, payload: payload,

@@ -125,8 +125,8 @@ public final class Worker: Service {
                 logger.error("run failed", metadata: metadata.merging(["step.id": "\(failure.stepID)", "error": "\(failure.error)"]) { a, _ in a })
                 // Reported before the run is marked failed: if storing the report fails, the run is
                 // still held and goes back to the queue below, so the report is made later rather
-                // than never (a crash between the two writes reports it twice).
-                try await intake.reportFailure(failure, runID: run.id, event: state.event, flow: flow)
+                // than never, and only once: its key is the run's and its re-plays'.
+                try await intake.reportFailure(failure, run: run, event: state.event, flow: flow)
                 try await journal.finish(runID: run.id, status: .failed, failedStep: failure.stepID, error: failure.error.description)
                 MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
             }

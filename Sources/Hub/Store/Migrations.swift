@@ -5,7 +5,7 @@ import Flows
 /// where the dialects differ, the statements switch on the dialect.
 enum Migrations {
     /// The hub's own tables, under the component name "hub"; connectors add theirs under their type name.
-    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns, runsByTime]
+    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns, runsByTime, runRetries]
 
     /// Events, runs, step results, schedule slots: the durable runtime.
     static let runtime = SchemaMigration(version: 1, name: "runtime") { _ in
@@ -89,5 +89,11 @@ enum Migrations {
             "DROP INDEX IF EXISTS hub_runs_event",
             "CREATE INDEX hub_runs_created ON hub_runs (created_at, id)",
         ]
+    }
+
+    /// How often an admin re-played a failed run: each failure of it is reported once, and a
+    /// failure after a re-play is a new one.
+    static let runRetries = SchemaMigration(version: 5, name: "run retries") { _ in
+        ["ALTER TABLE hub_runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0"]
     }
 }

@@ -6,6 +6,8 @@ public struct ClaimedRun: Sendable {
     public var flow: String
     public var flowVersion: String
     public var eventID: String
+    /// Times an admin re-played it after it failed (`hub runs retry`).
+    public var retries = 0
 }
 
 /// Run states as stored.
@@ -30,7 +32,7 @@ extension Store {
         let expired = """
             UPDATE hub_runs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = $3
             WHERE id IN (SELECT c.id FROM hub_runs c WHERE c.status = 'running' AND c.lease_until < $3 LIMIT $4 \(lock))
-            RETURNING id, flow, flow_version, event_id
+            RETURNING id, flow, flow_version, event_id, retries
             """
         let due = """
             UPDATE hub_runs SET status = 'running', lease_owner = $1, lease_until = $2, updated_at = $3
@@ -42,7 +44,7 @@ extension Store {
                       AND e.status IN ('queued', 'running')))
                 ORDER BY c.not_before LIMIT $4 \(lock)
             )
-            RETURNING id, flow, flow_version, event_id
+            RETURNING id, flow, flow_version, event_id, retries
             """
         let rows = try await database.withConnection { db in
             let resumed = try db.query(expired, [.string(owner), .millis(until), .millis(now), .number(Double(limit))])
@@ -51,7 +53,7 @@ extension Store {
         }
         return rows.map {
             ClaimedRun(id: $0["id"]?.text ?? "", flow: $0["flow"]?.text ?? "", flowVersion: $0["flow_version"]?.text ?? "",
-                       eventID: $0["event_id"]?.text ?? "")
+                       eventID: $0["event_id"]?.text ?? "", retries: $0["retries"]?.intValue ?? 0)
         }
     }
 
@@ -131,7 +133,7 @@ extension Store {
         let now = Store.now()
         return try await database.transaction { db in
             let changed = try db.execute(
-                "UPDATE hub_runs SET status = 'queued', not_before = $2, error = NULL, failed_step = NULL, finished_at = NULL, updated_at = $2 WHERE id = $1 AND status = 'failed'",
+                "UPDATE hub_runs SET status = 'queued', not_before = $2, error = NULL, failed_step = NULL, finished_at = NULL, updated_at = $2, retries = retries + 1 WHERE id = $1 AND status = 'failed'",
                 [.string(runID), .millis(now)])
             guard changed == 1 else { return false }
             try db.execute("UPDATE hub_run_steps SET attempts = 0, status = 'retrying' WHERE run_id = $1 AND status = 'failed'", [.string(runID)])

@@ -69,4 +69,33 @@ import Testing
             #expect(try await Self.reports(store) == 1)
         }
     }
+
+    @Test("a report stored before marking the run failed went wrong is not made again; a failure after a re-play is a new one")
+    func reportIsMadeOncePerFailure() async throws {
+        try await StoreRunTests.withStore(.sqlite) { store in
+            // The run cannot be marked failed for now; the report itself goes through.
+            try await store.database.execute("""
+                CREATE TRIGGER refuse_failing BEFORE UPDATE ON hub_runs WHEN NEW.status = 'failed'
+                BEGIN SELECT RAISE(ABORT, 'failing refused for the test'); END
+                """)
+            let (intake, worker) = try Self.setUp(store)
+            let task = Task { try await worker.run() }
+            #expect(try await intake.emit(key: "http:/fails", payload: ["body": ["zone": "Nowhere/Else"]], dedupKey: "one") == .accepted(runs: 1))
+            for _ in 0..<100 where try await Self.reports(store) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await store.runCounts()["failed"] == nil)
+            // Marking works again: the run fails again after 5 s, and its report is the one already made.
+            try await store.database.execute("DROP TRIGGER refuse_failing")
+            for _ in 0..<200 where try await store.runCounts()["failed"] == nil { try await Task.sleep(for: .milliseconds(50)) }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await store.runCounts() == ["failed": 1, "completed": 1])
+            #expect(try await Self.reports(store) == 1)
+            // An admin re-plays it and it fails again: that is reported.
+            let failed = try await store.database.query("SELECT id FROM hub_runs WHERE status = 'failed'").first?["id"]?.text ?? ""
+            #expect(try await store.retry(runID: failed))
+            for _ in 0..<200 where try await store.runCounts() != ["failed": 1, "completed": 2] { try await Task.sleep(for: .milliseconds(50)) }
+            task.cancel()
+            #expect(try await store.runCounts() == ["failed": 1, "completed": 2])
+            #expect(try await Self.reports(store) == 2)
+        }
+    }
 }
