@@ -45,9 +45,13 @@ public final class Intake: EventSink {
     }
 
     /// Stores an event under a trigger key; flows whose `if:` rejects the event get no run.
+    /// `screened`, when given, is what the flows' `if:` sees instead of `payload`: more than is
+    /// stored (a caller's secret header, say), since only the payload is kept and run.
     @discardableResult
-    public func emit(key: String, payload: Value, dedupKey: String, order: EventOrder? = nil) async throws -> EmitOutcome {
-        guard let ids = try await store(key: key, payload: payload, dedupKey: dedupKey, order: order) else { return .duplicate }
+    public func emit(key: String, payload: Value, dedupKey: String, order: EventOrder? = nil, screened: Value? = nil) async throws -> EmitOutcome {
+        guard let ids = try await store([Pending(key: key, payload: payload, dedupKey: dedupKey, order: order, screened: screened)])[0] else {
+            return .duplicate
+        }
         return .accepted(runs: ids.count)
     }
 
@@ -83,6 +87,7 @@ public final class Intake: EventSink {
         var payload: Value
         var dedupKey: String
         var order: EventOrder?
+        var screened: Value? = nil
     }
 
     /// Stores the event and its runs; `nil` for a duplicate.
@@ -100,7 +105,7 @@ public final class Intake: EventSink {
         // One delivery's events often share a payload (Prodamus' `paid` and `notification`): serialised once.
         var previous: (payload: Value, json: String)?
         let items = events.map { event in
-            let scope = Scope(values: ["event": event.payload])
+            let scope = Scope(values: ["event": event.screened ?? event.payload])
             var runs = flows.flows(for: event.key).filter { flow in
                 guard let condition = flow.condition else { return true }
                 return (try? condition.evaluate(in: scope).isTruthy) ?? false

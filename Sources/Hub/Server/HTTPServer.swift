@@ -89,12 +89,16 @@ struct HTTPServer {
             }
             body = parsed
         }
-        let headers = incoming.headers.filter { !["authorization", "cookie"].contains($0.key) }
-        let payload: Value = ["body": body, "query": .object(incoming.query.mapValues(Value.string)),
-                              "headers": .object(headers.mapValues(Value.string))]
+        let query = Value.object(incoming.query.mapValues(Value.string))
+        // A caller's credentials are for the flow's `if:` to check, not for the database and the
+        // dashboard's run pages: stored events carry them as "[redacted]".
+        let allHeaders: [String: Value] = incoming.headers.mapValues(Value.string)
+        let storedHeaders: [String: Value] = incoming.headers.redactingCredentials().mapValues(Value.string)
+        let screened = Value.object(["body": body, "query": query, "headers": .object(allHeaders)])
+        let stored = Value.object(["body": body, "query": query, "headers": .object(storedHeaders)])
         let dedupKey = incoming.headers["idempotency-key"] ?? incoming.headers["x-request-id"] ?? UUID().uuidString
         do {
-            switch try await intake.emit(key: key, payload: payload, dedupKey: dedupKey) {
+            switch try await intake.emit(key: key, payload: stored, dedupKey: dedupKey, screened: screened) {
             case .accepted(let runs): return HTTPServer.text(.accepted, "{\"accepted\":true,\"runs\":\(runs)}\n", type: "application/json")
             case .duplicate: return HTTPServer.text(.ok, "{\"accepted\":false,\"duplicate\":true}\n", type: "application/json")
             }
@@ -116,3 +120,19 @@ struct HTTPServer {
         return Response(status: HTTPResponse.Status(code: r.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: r.body)))
     }
 }
+
+extension [String: String] {
+    /// Header names that carry credentials: `Authorization`, `Cookie`, and any naming a key,
+    /// token, secret, signature, password or session (`X-Api-Key`, `X-Webhook-Secret`, …).
+    static let credentialWords = ["auth", "cookie", "key", "token", "secret", "signature", "password", "session"]
+
+    /// The headers with every credential's value replaced by "[redacted]"; names are lowercased.
+    func redactingCredentials() -> [String: String] {
+        var headers = self
+        for name in keys where Self.credentialWords.contains(where: name.contains) && name != "idempotency-key" {
+            headers[name] = "[redacted]"
+        }
+        return headers
+    }
+}
+

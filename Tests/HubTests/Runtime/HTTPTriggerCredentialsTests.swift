@@ -1,0 +1,50 @@
+import Flows
+import Foundation
+@testable import Hub
+import Testing
+
+/// An `http` flow checks its caller's credentials in `if:`; the credentials themselves are never
+/// stored, so neither the database nor the dashboard's run pages show them.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct HTTPTriggerCredentialsTests {
+    static let flow = """
+        name: guarded
+        on: { http: /hooks/guarded }
+        if: "{{ event.headers['x-api-key'] == 'open-sesame' }}"
+        steps:
+          - id: seen
+            do: core.set
+            with: { values: { headers: "{{ event.headers | json }}" } }
+        """
+
+    @Test func credentialsAreCheckedButNotStored() async throws {
+        let folder = try FlowFolder(["guarded.yaml": Self.flow])
+        defer { folder.remove() }
+        let database = "sqlite:" + folder.root.appendingPathComponent("hub.db").path
+        let hub = try HubProcess(environment: ["HUB_DATABASE_URL": database, "HUB_FLOWS": folder.flows], workingDirectory: folder.root)
+        let port = try await hub.waitForPort()
+        let url = "http://127.0.0.1:\(port)/hooks/guarded"
+        func post(key: String, id: String) async -> (status: Int, body: String)? {
+            await FaultHTTP.post(url, body: Data(#"{"n":1}"#.utf8), headers: [
+                "Content-Type": "application/json", "X-Api-Key": key, "Authorization": "Bearer tok-AUTH-42",
+                "X-Webhook-Secret": "sec-HOOK-42", "Idempotency-Key": id, "X-Trace": "visible"])
+        }
+        #expect(await post(key: "open-sesame", id: "right")?.body.contains(#""runs":1"#) == true)
+        #expect(await post(key: "guess", id: "wrong")?.body.contains(#""runs":0"#) == true)
+        let store = try Store.open(database, poolSize: 1)
+        for _ in 0..<100 where try await store.runCounts() != ["completed": 1] { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try await store.runCounts() == ["completed": 1])
+        let payloads = try await store.database.query("SELECT payload FROM hub_events").compactMap { $0["payload"]?.text }
+        let results = try await store.database.query("SELECT result FROM hub_run_steps").compactMap { $0["result"]?.text }
+        #expect(payloads.count == 1 && results.count == 1)
+        for text in payloads + results {
+            for secret in ["open-sesame", "tok-AUTH-42", "sec-HOOK-42"] { #expect(!text.contains(secret), "\(secret) stored: \(text)") }
+        }
+        let headers = try Value(json: payloads[0])["headers"]
+        #expect(headers?["x-api-key"] == "[redacted]")
+        #expect(headers?["x-trace"] == "visible")
+        #expect(headers?["idempotency-key"] == "right")
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+    }
+}
