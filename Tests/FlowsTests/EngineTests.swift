@@ -176,4 +176,15 @@ final class MemoryJournal: RunJournal {
             "hub.yaml:2:37: error: unknown key 'tokn' in bot settings [unknown-key]",
         ])
     }
+
+    /// The report goes to terminals and CI logs: the line holding an inline secret is not shown.
+    @Test func anInlineSecretsLineIsNotQuoted() {
+        var compiler = FlowCompiler(catalog: TestCatalog.catalog, environment: [:])
+        let source = "connectors:\n  bot:\n    type: bot\n    token: 123456:ABCdef\n    tokn: x\n"
+        let (_, diagnostics) = compiler.compileConfig(source, file: "hub.yaml")
+        let text = diagnostics.map { $0.rendered(source: source) }.joined(separator: "\n")
+        #expect(!text.contains("ABCdef"))
+        #expect(text.contains("hub.yaml:4:12: error: 'token' is a secret and must not be written in the file [inline-secret]"))
+        #expect(text.contains("    tokn: x\n    ^"), "other diagnostics keep their line and caret")
+    }
 }

@@ -43,8 +43,10 @@ extension FlowCompiler {
             return .object(out)
         case .scalar(let s):
             if let field, field.secret, !EnvironmentSubstitution.isReference(s.text) || EnvironmentSubstitution.hasWrittenDefault(s.text) {
-                error(s.location, "'\(field.name)' is a secret and must not be written in the file", "inline-secret",
-                      ["write '\(field.name): ${\(field.environment ?? "SECRET_NAME")}' and set the variable in the environment"])
+                var inline = Diagnostic.error(at: s.location, "'\(field.name)' is a secret and must not be written in the file", code: "inline-secret",
+                                              notes: ["write '\(field.name): ${\(field.environment ?? "SECRET_NAME")}' and set the variable in the environment"])
+                inline.hidesSourceLine = true
+                diagnostics.append(inline)
             }
             let text = substitute(s)
             if text.contains("{{") || text.contains("}}") {
