@@ -14,8 +14,8 @@ extension ZoomConnector {
             .optional("duration", .integer, "minutes, 1 to 1440", default: 60),
             .optional("waiting_room", .boolean, "participants wait until the host admits them", default: true),
             .optional("passcode", .string, "up to 10 characters; default: Zoom generates one"),
-            .optional("slot", .string, "the schedule slot this meeting is for ({{ event.slot }} in a cron flow): one meeting per "
-                      + "slot, also across runs; its day is the day of 'start'"),
+            .optional("slot", .string, "the schedule slot this meeting is for ({{ event.slot }} in a cron flow): its day is the day "
+                      + "of 'start', and runs for the same start (another slot that day, \"run now\") share one meeting"),
         ],
         outputs: [
             .output("id", .integer, "the meeting number"),
@@ -50,9 +50,10 @@ extension ZoomConnector {
         }
         let waitingRoom = inputs.get("waiting_room", as: Bool.self) ?? true
 
-        // The step's key, plus one per slot of this flow step, so a second run for the same slot reuses the meeting too.
+        // The step's key, plus one per session of this flow step: a second run for the same start
+        // (the same slot again, "run now", a schedule moved to a later hour) reuses the meeting.
         var keys = [call.idempotencyKey]
-        if let slot { keys.append("slot:\(call.flow)/\(call.stepID)@\(slot)") }
+        if slot != nil { keys.append("slot:\(call.flow)/\(call.stepID)@\(start.text) \(zone.identifier)") }
         if let done = try await meetings.recall(keys) {
             call.logger.debug("zoom meeting reused", metadata: trace(call, done))
             return done
