@@ -74,4 +74,21 @@ import Testing
         #expect(matcher.bestSection(for: "привет") == nil)
         #expect(FAQMatcher.stems(of: "Где МОЯ ссылка?! Ёлки") == ["ссылк", "елки"])
     }
+
+    /// A file saved on Windows (CRLF, maybe a byte-order mark) has the same sections.
+    @Test func windowsLineEndingsAndAByteOrderMark() {
+        let sections = FAQMatcher.sections(of: "\u{FEFF}## Где ссылка?\r\nСсылка в группе.\r\nВ 19:00.\r\n## Оплата\r\nКартой.\r\n")
+        #expect(sections == [.init(title: "Где ссылка?", body: "Ссылка в группе.\nВ 19:00."), .init(title: "Оплата", body: "Картой.")])
+    }
+
+    /// A section longer than a Telegram message is cut to fit, with room for the flow's own line.
+    @Test func aLongAnswerFitsATelegramMessage() {
+        let long = String(repeating: "Ответ 🙂 ", count: 1_000)
+        let answer = OpenAIConnector.faqAnswer(SupportQuestion(Fields(["question": "Ответ"])),
+                                               knowledge: "## Ответ\n" + long).value
+        let text = answer["text"]?.stringValue ?? ""
+        #expect(text.utf16.count <= SupportAnswer.maxTextUTF16 && text.utf16.count > SupportAnswer.maxTextUTF16 - 10)
+        #expect(text.hasSuffix("…") && long.hasPrefix(String(text.dropLast())))
+        #expect(SupportAnswer.fitted("коротко") == "коротко")
+    }
 }

@@ -59,7 +59,9 @@ struct FAQMatcher: Sendable {
             let body = c.lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
             if !body.isEmpty { sections.append(Section(title: c.title, body: body)) }
         }
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Line by line whatever the file's endings, and a byte-order mark before the first heading is no text.
+        let text = markdown.hasPrefix("\u{FEFF}") ? String(markdown.dropFirst()) : markdown
+        for line in text.sourceLines {
             let trimmed = line.drop { $0 == " " }
             let level = trimmed.prefix { $0 == "#" }.count
             if level >= 2, level <= 6, trimmed.dropFirst(level).first == " " {
@@ -69,7 +71,7 @@ struct FAQMatcher: Sendable {
                 close()
                 current = nil
             } else {
-                current?.lines.append(line.hasSuffix("\r") ? line.dropLast() : line)
+                current?.lines.append(line)
             }
         }
         close()

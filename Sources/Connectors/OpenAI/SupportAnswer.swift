@@ -15,5 +15,22 @@ struct SupportAnswer: Sendable, Hashable {
         SupportAnswer(text: text.flatMap { $0.isEmpty ? nil : $0 } ?? handoverText, escalate: true, reason: reason)
     }
 
-    var value: Value { ["text": .string(text), "escalate": .bool(escalate), "reason": .string(reason)] }
+    /// Telegram takes 4,096 UTF-16 units a message; an answer longer than this (a long FAQ
+    /// section, a generous token limit) is cut, leaving room for a line the flow adds after it.
+    static let maxTextUTF16 = 3_900
+
+    var value: Value { ["text": .string(Self.fitted(text)), "escalate": .bool(escalate), "reason": .string(reason)] }
+
+    /// `text` cut at a whole character with "…" when it is longer than `maxTextUTF16`.
+    static func fitted(_ text: String) -> String {
+        guard text.utf16.count > maxTextUTF16 else { return text }
+        var kept = ""
+        var units = 1  // the "…"
+        for character in text {
+            units += character.utf16.count
+            guard units <= maxTextUTF16 else { break }
+            kept.append(character)
+        }
+        return kept + "…"
+    }
 }
