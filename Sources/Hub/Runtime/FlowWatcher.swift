@@ -3,10 +3,16 @@ import Flows
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Hot reload: when a flow file changes (checked every `interval`, or at once on SIGHUP) the
 /// folder is checked again and, only if it is clean, swapped in atomically. An invalid change is
 /// refused with its diagnostics; the old flows keep running. Runs in flight keep their version.
+///
+/// A change found by polling is installed only once the files have held still for a whole
+/// interval: an editor saving by rename, `git pull` or a copy leaves a moment with a file
+/// missing or half written, and installing that moment would drop a flow (a payment would be
+/// acknowledged with no run to take it). SIGHUP is the admin saying "now" and reloads at once.
 final class FlowWatcher: Service {
     let paths: [String]
     let catalog: Catalog
@@ -16,6 +22,7 @@ final class FlowWatcher: Service {
     let interval: Duration
     let logger: Logger
     private let hangup = WakeUp()
+    private let hungUp = Atomic<Bool>(false)
 
     init(paths: [String], catalog: Catalog, environment: [String: String], flows: FlowRegistry, running: Set<String>,
          interval: Duration = .seconds(2), logger: Logger)
@@ -32,7 +39,10 @@ final class FlowWatcher: Service {
     func run() async throws {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP)
-        source.setEventHandler { [hangup] in hangup.signal() }
+        source.setEventHandler { [self] in
+            hungUp.store(true, ordering: .relaxed)
+            hangup.signal()
+        }
         source.resume()
         defer { source.cancel() }
         let fingerprint = Self.fingerprint(paths)
@@ -40,20 +50,28 @@ final class FlowWatcher: Service {
     }
 
     private func watch(from start: [String]) async throws {
-        var fingerprint = start
+        var loaded = start
+        var previous = start
         while !Task.isCancelled {
             await hangup.wait(timeout: interval)
+            let asked = hungUp.exchange(false, ordering: .relaxed)
             let current = Self.fingerprint(paths)
-            guard current != fingerprint else { continue }
-            fingerprint = current
-            _ = reload()
+            defer { previous = current }
+            guard current != loaded, current == previous || asked else { continue }
+            _ = reload(ifStill: current)
+            loaded = current
         }
     }
 
-    /// Checks the flows again and installs them if clean. Returns the diagnostics.
+    /// Checks the flows again and installs them if clean (and, given `expected`, if the files
+    /// did not change while they were read). Returns the diagnostics.
     @discardableResult
-    func reload() -> [Diagnostic] {
+    func reload(ifStill expected: [String]? = nil) -> [Diagnostic] {
         let set = FlowSet.load(paths: paths, catalog: catalog, environment: environment)
+        if let expected, Self.fingerprint(paths) != expected {
+            logger.info("flow files changed while being read; they are read again once they hold still")
+            return []
+        }
         var diagnostics = set.diagnostics
         diagnostics += HubRuntime.unavailableInstances(set.flows, running: running)
         if diagnostics.hasErrors {
