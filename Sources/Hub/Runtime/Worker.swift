@@ -39,7 +39,11 @@ public final class Worker: Service {
         // being stored) before the leases still held go back to the queue.
         slots.accept(nil)
         let deadline = ContinuousClock.now + lease
-        while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        // In a task of its own: cancelled (another service failed), this task's sleeps would return
+        // at once and the wait would spin a core for up to a lease.
+        await Task { [slots] in
+            while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        }.value
         heartbeat.cancel()
         try? await store.release(owner: owner)
     }

@@ -60,7 +60,10 @@ final class SQLiteGroupCommit: Sendable {
     /// Lets queued transactions finish, then closes the writer connection.
     func close() async {
         state.withLock { $0.closed = true }
-        while state.withLock({ $0.leading || !$0.jobs.isEmpty }) { try? await Task.sleep(for: .milliseconds(1)) }
+        // In a task of its own, so a cancelled caller waits instead of spinning.
+        await Task { [self] in
+            while state.withLock({ $0.leading || !$0.jobs.isEmpty }) { try? await Task.sleep(for: .milliseconds(1)) }
+        }.value
         writer.connection?.close()
         writer.connection = nil
     }

@@ -65,6 +65,8 @@ extension Store {
             total.records += done.removed.records
             // A short chunk was the last; between chunks other writers get the database.
             if done.found < chunk { return total }
+            // A shutdown stops a long first prune between chunks; the rest waits for the next round.
+            if Task.isCancelled { return total }
             await Task.yield()
         }
     }

@@ -90,6 +90,21 @@ import Testing
         }
     }
 
+    @Test("a shutdown stops a long prune between chunks")
+    func aCancelledPruneStopsBetweenChunks() async throws {
+        try await StoreRunTests.withStore(.sqlite) { store in
+            for index in 0..<6 { try await Self.finish(store, try await Self.event(store, "old-\(index)")[0]) }
+            try await Task.sleep(for: .milliseconds(5))
+            let cutoff = Store.now()
+            let pruning = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await store.pruneRuns(before: cutoff, chunk: 2)
+            }
+            #expect(try await pruning.value == PruneResult(runs: 2, events: 2, records: 0))
+            #expect(try await store.pruneRuns(before: cutoff, chunk: 2) == PruneResult(runs: 4, events: 4, records: 0))
+        }
+    }
+
     @Test("HUB_KEEP_RUNS: a duration of at least 7 days, or forever")
     func keepSetting() throws {
         #expect(try HubSettings(environment: [:]).keepRuns == nil)
