@@ -20,6 +20,7 @@ struct AdminCommand: AsyncParsableCommand {
             guard let line = entered, !line.isEmpty else {
                 throw ValidationError("no password on standard input, e.g.: printf '%s' \"$PASSWORD\" | hub admin add \(login)")
             }
+            try AdminAccounts.validate(login: login, password: line)
             let settings = try HubSettings()
             let store = try Store.open(settings.databaseURL, poolSize: 1)
             do {

@@ -77,11 +77,7 @@ struct CheckCommand: AsyncParsableCommand {
     /// The hub's database, only when there is one already: a check must not create an empty SQLite file.
     /// The Telegram check reads from it which hub process receives updates.
     static func openExistingStore(_ url: String) -> Store? {
-        if url.hasPrefix("sqlite:") {
-            let path = String(url.dropFirst("sqlite:".count))
-            guard path != ":memory:", FileManager.default.fileExists(atPath: path) else { return nil }
-        }
-        return try? Store.open(url, poolSize: 1)
+        try? Store.open(url, poolSize: 1, mustExist: true)
     }
 
     static func text(_ lines: [Line]) -> String {

@@ -8,18 +8,29 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run", abstract: "Queue a run of a flow now (e.g. a scheduled post); a running hub executes it.")
 
     @Argument(help: "The flow's name.") var flow: String
-    @Option(help: "The event as JSON (default: what its schedule would give).") var event: String?
+    @Option(help: "The event as JSON (a scheduled flow's default: what its schedule would give).") var event: String?
 
     func run() async throws {
         let settings = try HubSettings()
-        let (catalog, _, _) = settings.catalog(registry: BuiltinConnectors.registry)
+        let catalog = try settings.checkedCatalog(registry: BuiltinConnectors.registry)
         let set = FlowSet.load(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment)
         guard let target = set.flow(named: flow) else {
             throw ValidationError("no flow named '\(flow)' in \(settings.flowsPath); flows: " + set.flows.map(\.name).joined(separator: ", "))
         }
-        var payload: Value = ["slot": .string(Date().formatted(.iso8601)), "timezone": .string(target.timeZone.identifier), "manual": true]
-        if let event { payload = try Value(json: event) }
-        let store = try Store.open(settings.databaseURL, poolSize: 1)
+        let payload: Value
+        if let event {
+            payload = try Value(json: event)
+        } else if case .cron = target.trigger {
+            payload = ["slot": .string(Date().formatted(.iso8601)), "timezone": .string(target.timeZone.identifier), "manual": true]
+        } else {
+            // Only a schedule's event can be made up; a payment's or a message's would fail every step.
+            throw ValidationError("'\(target.name)' runs on \(target.trigger.key), not on a schedule: give its event with --event '{…}'")
+        }
+        // The flow's own `if:` decides, as it does for every event that arrives.
+        if let condition = target.condition, !((try? condition.evaluate(in: Scope(values: ["event": payload])).isTruthy) ?? false) {
+            throw ValidationError("the flow's 'if:' turns this event down; nothing was queued")
+        }
+        let store = try Store.open(settings.databaseURL, poolSize: 1, mustExist: true)
         try await store.migrate()
         let ids = try await store.storeEvent(source: "manual:\(target.name)", dedupKey: UUID().uuidString, payload: payload,
                                              runs: [NewRun(flow: target.name, flowVersion: target.version)])

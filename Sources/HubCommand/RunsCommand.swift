@@ -23,11 +23,16 @@ struct RunsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
+            let settings = try HubSettings()
+            let store = try Store.open(settings.databaseURL, poolSize: 1, mustExist: true)
             defer { Task { await store.close() } }
             try await store.migrate()
             let runs = try await store.runs(flow: flow, status: status, limit: limit)
-            if runs.isEmpty { print("no runs"); return }
+            if runs.isEmpty {
+                if let flow { try RunsCommand.checkFlowName(flow, settings: settings) }
+                print("no runs")
+                return
+            }
             for run in runs {
                 let created = Date(timeIntervalSince1970: Double(run.createdAt) / 1000).formatted(.iso8601)
                 var line = "\(run.id)  \(created)  \(run.status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(run.flow)"
@@ -37,12 +42,21 @@ struct RunsCommand: AsyncParsableCommand {
         }
     }
 
+    /// A misspelt flow would list nothing too: a name that is no flow of the hub's, with no runs
+    /// stored, is an error.
+    private static func checkFlowName(_ flow: String, settings: HubSettings) throws {
+        let catalog = settings.catalog(registry: BuiltinConnectors.registry).catalog
+        let names = FlowSet.load(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment).flows.map(\.name)
+        guard !names.contains(flow) else { return }
+        throw ValidationError("no flow named '\(flow)' in \(settings.flowsPath); " + Suggestions.note(for: flow, in: names.sorted(), kind: "flow"))
+    }
+
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One run: its event and each step's result.")
         @Argument var id: String
 
         func run() async throws {
-            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
+            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1, mustExist: true)
             guard let found = try await store.run(id: id) else {
                 await store.close()
                 throw ValidationError("no run \(id)")
@@ -63,7 +77,7 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument var id: String
 
         func run() async throws {
-            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1)
+            let store = try Store.open(try HubSettings().databaseURL, poolSize: 1, mustExist: true)
             let ok = try await store.retry(runID: id)
             await store.close()
             guard ok else { throw ValidationError("run \(id) is not a failed run") }
@@ -81,7 +95,7 @@ struct RunsCommand: AsyncParsableCommand {
             guard let keep = try self.keep.map({ try HubSettings.keepRuns($0, setting: "--keep") }) ?? settings.keepRuns else {
                 throw ValidationError("say how long finished runs stay: --keep 90d, or HUB_KEEP_RUNS")
             }
-            let store = try Store.open(settings.databaseURL, poolSize: 1)
+            let store = try Store.open(settings.databaseURL, poolSize: 1, mustExist: true)
             do {
                 try await store.migrate()
                 let pruned = try await store.pruneRuns(olderThan: keep)

@@ -10,6 +10,6 @@ struct SchemaCommand: ParsableCommand {
 
     func run() throws {
         let settings = try HubSettings()
-        print(FlowSchema.generate(settings.catalog(registry: BuiltinConnectors.registry).catalog).json)
+        print(FlowSchema.generate(try settings.checkedCatalog(registry: BuiltinConnectors.registry)).json)
     }
 }

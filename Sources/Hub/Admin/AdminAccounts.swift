@@ -19,12 +19,17 @@ public struct AdminAccounts: Sendable {
     }
 
     /// Creates an admin, or sets a new password when the login exists.
-    public func setPassword(login: String, password: String) async throws {
-        let login = login.trimmingCharacters(in: .whitespaces)
-        guard Self.isValidLogin(login) else {
+    /// A login and password fit to store; checked before anything is opened or written.
+    public static func validate(login: String, password: String) throws {
+        guard isValidLogin(login.trimmingCharacters(in: .whitespaces)) else {
             throw HubError(code: "bad-login", "the login must be 1–64 letters, digits, '.', '_' or '-'")
         }
         guard password.count >= 8 else { throw HubError(code: "weak-password", "the password must be at least 8 characters long") }
+    }
+
+    public func setPassword(login: String, password: String) async throws {
+        let login = login.trimmingCharacters(in: .whitespaces)
+        try Self.validate(login: login, password: password)
         let hash = PasswordHash.make(password)
         try await database.execute("""
             INSERT INTO hub_admins (login, password_hash, created_at) VALUES ($1, $2, $3)

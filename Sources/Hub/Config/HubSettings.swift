@@ -73,6 +73,18 @@ public struct HubSettings: Sendable {
 }
 
 extension HubSettings {
+    /// The connector instances for a command that acts on them: `hub.yaml`'s errors stop it, as
+    /// they stop `hub serve`, instead of leaving it to act on other instances than the hub's.
+    public func checkedCatalog(registry: ConnectorRegistry) throws -> Catalog {
+        let (catalog, diagnostics, source) = catalog(registry: registry)
+        guard !diagnostics.hasErrors else {
+            throw StartupError(diagnostics: diagnostics, sources: source.map { [configPath: $0] } ?? [:])
+        }
+        return catalog
+    }
+}
+
+extension HubSettings {
     /// The database for messages: the SQLite path, or the Postgres host and database without credentials.
     public var databaseDescription: String {
         if databaseURL.hasPrefix("sqlite:") { return databaseURL }

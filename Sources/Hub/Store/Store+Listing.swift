@@ -51,7 +51,7 @@ extension Store {
                           [.string(id)]))
         }
         guard let row = runs.first else { return nil }
-        let event = row["payload"]?.stringValue.flatMap { try? Value(json: $0) } ?? .null
+        let event = row["payload"]?.stringValue.flatMap { try? Value(json: $0, maximumDepth: Store.storedDepth) } ?? .null
         return (Store.summary(row), event, steps.map {
             StepRecord(stepID: $0["step_id"]?.text ?? "", index: $0["step_index"]?.intValue ?? 0, status: $0["status"]?.text ?? "",
                        attempts: $0["attempts"]?.intValue ?? 0, result: $0["result"]?.stringValue, error: $0["error"]?.stringValue)

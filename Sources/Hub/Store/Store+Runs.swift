@@ -18,6 +18,10 @@ public enum RunStatus: String, Sendable, CaseIterable {
 }
 
 extension Store {
+    /// What was stored may sit a little deeper than the 256 levels taken from outside: an http
+    /// trigger's body is stored under `body`, an API's answer under the step's result.
+    static let storedDepth = 300
+
     /// Claims up to `limit` runs whose worker's lease ran out (it died), then runs that are due,
     /// oldest first. PostgreSQL skips rows other hubs are claiming at the same moment
     /// (`FOR UPDATE SKIP LOCKED`).
@@ -63,10 +67,8 @@ extension Store {
             (try db.query("SELECT payload FROM hub_events WHERE id = $1", [.string(run.eventID)]),
              try db.query("SELECT step_id, status, attempts, result FROM hub_run_steps WHERE run_id = $1", [.string(run.id)]))
         }
-        // What was stored may sit a little deeper than the 256 levels taken from outside: an http
-        // trigger's body is stored under `body`, an API's answer under the step's result.
         func stored(_ text: String, _ what: String) throws -> Value {
-            do { return try Value(json: text, maximumDepth: 300) } catch {
+            do { return try Value(json: text, maximumDepth: Store.storedDepth) } catch {
                 throw HubError(code: "unreadable-run", "run \(run.id): its stored \(what) cannot be read: \(error)")
             }
         }

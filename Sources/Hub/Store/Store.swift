@@ -14,11 +14,16 @@ public final class Store: Sendable {
     }
 
     /// Opens `sqlite:PATH` or any libpq connection string (`postgres://…`, `host=… dbname=…`).
-    public static func open(_ url: String, poolSize: Int = 4) throws -> Store {
+    /// `mustExist`: a SQLite file that is not there is an error rather than a new empty database,
+    /// for commands that read what a hub stored (a typo in the path must not answer "no runs").
+    public static func open(_ url: String, poolSize: Int = 4, mustExist: Bool = false) throws -> Store {
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
             guard !path.isEmpty else { throw HubError(code: "bad-setting", "HUB_DATABASE_URL 'sqlite:' needs a file path, e.g. sqlite:hub.db") }
+            if mustExist, path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+                throw HubError(code: "no-database", "there is no database at \(path) (HUB_DATABASE_URL): run this where the hub runs, or start the hub once")
+            }
             return Store(database: try SQLiteDatabase(path: path, poolSize: poolSize))
         }
         return Store(database: try PostgresDatabase(connectionString: url, poolSize: poolSize))

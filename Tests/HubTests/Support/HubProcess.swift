@@ -53,6 +53,7 @@ final class HubProcess: @unchecked Sendable {
     }
 
     var stderr: String { captured.errors.withLock { $0 } }
+    var stdout: String { captured.output.withLock { $0 } }
 
     func kill(_ signal: Int32 = SIGKILL) {
         Foundation.kill(process.processIdentifier, signal)
