@@ -126,6 +126,10 @@ public final class Intake: EventSink {
         let starting = items.filter { !$0.runs.isEmpty }
         var written = starting.isEmpty ? [] : await write(starting)[...]
         let results = items.map { $0.runs.isEmpty ? .success([]) : written.removeFirst() }
+        // A write that took half a lease (a database answering slowly) stored leases that soon
+        // run out: those runs go through the queue, where an expired lease is claimed in order,
+        // rather than being executed here while another hub may claim them too.
+        let late = Store.now() > until - lease.duration.milliseconds / 2
         for (index, (item, result)) in zip(items, results).enumerated() {
             guard case .success(let ids?) = result else {
                 // Not stored (a duplicate, or the database failed): the reserved slots go back.
@@ -140,7 +144,10 @@ public final class Intake: EventSink {
             accepted.increment()
             for (position, (run, id)) in zip(item.runs, ids).enumerated() {
                 MetricsCache.counter("hub_runs_started_total", [("flow", run.flow)]).increment()
-                if handed[index][position] {
+                if handed[index][position] && late {
+                    slots.release()
+                    queued = true
+                } else if handed[index][position] {
                     slots.start(ClaimedRun(id: id, flow: run.flow, flowVersion: run.flowVersion, eventID: item.eventID),
                                 RunState(runID: id, event: item.payload))
                 } else {

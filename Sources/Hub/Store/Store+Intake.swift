@@ -71,7 +71,9 @@ extension Store {
             }
             return stored.map { .success($0) }
         } catch {
-            guard rows.count > 1 else { return [.failure(error)] }
+            // A database away fails every event alike: trying each on its own would only hold
+            // every waiting webhook for one more connection attempt per event.
+            if rows.count == 1 || (error as? SQLError)?.kind == .unavailable { return rows.map { _ in .failure(error) } }
             var results: [Result<[String]?, any Error>] = []
             for row in rows {
                 do {
