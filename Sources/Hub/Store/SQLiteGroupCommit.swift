@@ -10,9 +10,9 @@ import Synchronization
 ///
 /// No thread of its own: the caller that finds the writer idle leads, runs the batch inline,
 /// wakes the others and hands the lead to the next one waiting. Inline because a commit in WAL
-/// mode (`synchronous=NORMAL`, no fsync) takes microseconds, less than the two thread hops a
-/// dedicated thread costs per transaction; the occasional checkpoint or lock wait holds one
-/// cooperative thread for milliseconds.
+/// mode takes one write and one fsync of the log (`synchronous=FULL`), about as long as the two
+/// thread hops a dedicated thread costs per transaction on a disk with a write cache; the
+/// occasional checkpoint or lock wait holds one cooperative thread for milliseconds.
 final class SQLiteGroupCommit: Sendable {
     /// Most transactions in one commit; more wait for the next.
     static let limit = 256

@@ -17,6 +17,17 @@ struct SQLDatabaseTests {
         }
     }
 
+    /// A commit is on the disk when it returns (FULL), so an acknowledged event outlives a power
+    /// cut; in WAL mode NORMAL would sync at checkpoints only.
+    @Test("SQLite commits are synced to disk before they return")
+    func sqliteCommitsAreSynced() async throws {
+        try await TestDatabases.with(.sqlite) { (db) async throws in
+            let writer = try await db.transaction { try $0.query("PRAGMA synchronous", []).first?["synchronous"] }
+            let reader = try await db.query("PRAGMA synchronous").first?["synchronous"]
+            #expect(writer == 2 && reader == 2)
+        }
+    }
+
     @Test("a NUL in text: SQLite keeps it, Postgres refuses it loudly instead of cutting the text short",
           arguments: TestDatabases.available)
     func nulCharacter(kind: TestDatabaseKind) async throws {
