@@ -32,6 +32,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let store = try Store.open(settings.databaseURL, poolSize: 1, mustExist: true)
         try await store.migrate()
+        // The running hub may have other versions of these files: it takes this one from the archive.
+        try await FlowArchive(store: store, catalog: catalog, environment: settings.environment, running: []).record(set)
         let ids = try await store.storeEvent(source: "manual:\(target.name)", dedupKey: UUID().uuidString, payload: payload,
                                              runs: [NewRun(flow: target.name, flowVersion: target.version)])
         await store.close()

@@ -29,11 +29,14 @@ public final class FlowRegistry: Sendable {
     /// Flows started by a trigger key (`prodamus.paid`, `http:/hooks/x`, `hub.run_failed`).
     public func flows(for key: String) -> [Flow] { state.withLock { $0.byTrigger[key] ?? [] } }
 
-    /// The flow a run started on; the current version when that one is gone (after a restart).
+    /// The flow a run started on, if this process has it (see `FlowArchive` for the others).
     public func flow(named name: String, version: String) -> Flow? {
-        state.withLock { s in
-            s.versions[name]?[version] ?? s.current.first { $0.name == name }
-        }
+        state.withLock { s in s.versions[name]?[version] }
+    }
+
+    /// Keeps a version restored from the archive at hand for the next runs that need it.
+    func remember(_ flow: Flow) {
+        state.withLock { s in s.versions[flow.name, default: [:]][flow.version] = flow }
     }
 
     public func flow(named name: String) -> Flow? { state.withLock { s in s.current.first { $0.name == name } } }

@@ -15,23 +15,19 @@ import Synchronization
 /// acknowledged with no run to take it). SIGHUP is the admin saying "now" and reloads at once.
 final class FlowWatcher: Service {
     let paths: [String]
-    let catalog: Catalog
-    let environment: [String: String]
+    /// The catalog, environment and running instances flows are checked against; each version
+    /// installed is archived first.
+    let archive: FlowArchive
     let flows: FlowRegistry
-    let running: Set<String>
     let interval: Duration
     let logger: Logger
     private let hangup = WakeUp()
     private let hungUp = Atomic<Bool>(false)
 
-    init(paths: [String], catalog: Catalog, environment: [String: String], flows: FlowRegistry, running: Set<String>,
-         interval: Duration = .seconds(2), logger: Logger)
-    {
+    init(paths: [String], archive: FlowArchive, flows: FlowRegistry, interval: Duration = .seconds(2), logger: Logger) {
         self.paths = paths
-        self.catalog = catalog
-        self.environment = environment
+        self.archive = archive
         self.flows = flows
-        self.running = running
         self.interval = interval
         self.logger = logger
     }
@@ -58,30 +54,34 @@ final class FlowWatcher: Service {
             let current = Self.fingerprint(paths)
             defer { previous = current }
             guard current != loaded, current == previous || asked else { continue }
-            _ = reload(ifStill: current)
-            loaded = current
+            if await reload(ifStill: current) { loaded = current }
         }
     }
 
     /// Checks the flows again and installs them if clean (and, given `expected`, if the files
-    /// did not change while they were read). Returns the diagnostics.
-    @discardableResult
-    func reload(ifStill expected: [String]? = nil) -> [Diagnostic] {
-        let set = FlowSet.load(paths: paths, catalog: catalog, environment: environment)
+    /// did not change while they were read). False when it should be tried again: the files
+    /// moved on meanwhile, or the database could not archive the new versions.
+    func reload(ifStill expected: [String]? = nil) async -> Bool {
+        let set = FlowSet.load(paths: paths, catalog: archive.catalog, environment: archive.environment)
         if let expected, Self.fingerprint(paths) != expected {
             logger.info("flow files changed while being read; they are read again once they hold still")
-            return []
+            return false
         }
-        var diagnostics = set.diagnostics
-        diagnostics += HubRuntime.unavailableInstances(set.flows, running: running)
+        let diagnostics = set.diagnostics + HubRuntime.unavailableInstances(set.flows, running: archive.running)
         if diagnostics.hasErrors {
             logger.error("flow change refused; the previous flows keep running",
                          metadata: ["diagnostics": "\(set.rendered())"])
-            return diagnostics
+            return true
+        }
+        do {
+            try await archive.record(set)
+        } catch {
+            logger.warning("flow change waits: its versions cannot be archived yet", metadata: ["error": "\(error)"])
+            return false
         }
         flows.replace(with: set.flows)
         logger.notice("flows reloaded", metadata: ["count": "\(set.flows.count)"])
-        return diagnostics
+        return true
     }
 
     /// Names, sizes and modification times of the flow files: cheap to compare every few seconds.

@@ -53,6 +53,7 @@ public final class HubRuntime: Sendable {
         try await store.migrate(connectors: Array(registry.types.values))
         let orphans = try await store.releaseOrphans(host: HubRuntime.host) { pid in kill(pid, 0) == 0 || errno != ESRCH }
         if orphans > 0 { logger.notice("resuming runs of a hub that stopped abruptly", metadata: ["count": "\(orphans)"]) }
+        try await FlowArchive(store: store, catalog: catalog, environment: settings.environment, running: []).record(set)
         flows = FlowRegistry(set.flows)
         intake = Intake(store: store, flows: flows, owner: ownerID, logger: logger)
 
@@ -91,10 +92,10 @@ public final class HubRuntime: Sendable {
     /// Runs until SIGTERM/SIGINT: then stops intake, finishes or releases runs in flight, and returns.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let engine = Engine(connectors: connectors, logger: logger)
-        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, logger: logger)
+        let archive = FlowArchive(store: store, catalog: catalog, environment: settings.environment, running: Set(connectors.keys))
+        let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, archive: archive, logger: logger)
         let scheduler = Scheduler(store: store, flows: flows, wakeUp: intake.wakeUp, clock: clock, logger: logger)
-        let watcher = FlowWatcher(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment, flows: flows,
-                                  running: Set(connectors.keys), logger: logger)
+        let watcher = FlowWatcher(paths: [settings.flowsPath], archive: archive, flows: flows, logger: logger)
         let admin = AdminDashboard(
             store: store, flows: flows, connectors: connectors,
             connectorStates: catalog.instanceNames.map { name in

@@ -13,6 +13,8 @@ public final class Worker: Service {
     let flows: FlowRegistry
     let engine: Engine
     let intake: Intake
+    /// Where versions no longer in memory are found (after a restart, or another hub's edit).
+    let archive: FlowArchive?
     var owner: String { intake.lease.owner }
     var lease: Duration { intake.lease.duration }
     let pollInterval: Duration
@@ -21,11 +23,14 @@ public final class Worker: Service {
     /// The runs executing here now, claimed or handed over: the heartbeat renews their leases.
     private let executing = Mutex<Set<String>>([])
 
-    init(store: Store, flows: FlowRegistry, engine: Engine, intake: Intake, pollInterval: Duration = .seconds(1), logger: Logger) {
+    init(store: Store, flows: FlowRegistry, engine: Engine, intake: Intake, archive: FlowArchive? = nil, pollInterval: Duration = .seconds(1),
+         logger: Logger)
+    {
         self.store = store
         self.flows = flows
         self.engine = engine
         self.intake = intake
+        self.archive = archive
         self.pollInterval = pollInterval
         self.logger = logger
     }
@@ -107,12 +112,8 @@ public final class Worker: Service {
             return
         }
         defer { _ = executing.withLock { $0.remove(run.id) } }
-        guard let flow = flows.flow(named: run.flow, version: run.flowVersion) else {
-            logger.error("run's flow no longer exists", metadata: metadata)
-            try? await store.finish(runID: run.id, owner: owner, status: .failed, error: "flow '\(run.flow)' no longer exists")
-            return
-        }
         do {
+            let flow = try await flow(for: run)
             let state = if let state { state } else { try await store.state(of: run) }
             let specs = engine.specs
             let journal = StoreJournal(store: store, owner: owner, lease: lease, flow: flow.name) { step in
@@ -134,7 +135,7 @@ public final class Worker: Service {
                 try await journal.finish(runID: run.id, status: .failed, failedStep: failure.stepID, error: failure.error.description)
                 MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
             }
-        } catch let error as HubError where error.code == "unreadable-run" {
+        } catch let error as HubError where Self.unresumable.contains(error.code) {
             // Waiting will not make it readable: a dead letter, not a retry every 5 s for ever.
             logger.error("run cannot be resumed", metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
             try? await store.finish(runID: run.id, owner: owner, status: .failed, error: error.message)
@@ -142,6 +143,27 @@ public final class Worker: Service {
             // The database went away or the lease was lost: leave the run for a later claim.
             logger.warning("run interrupted; it will be resumed", metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
             try? await store.finish(runID: run.id, owner: owner, status: .queued, notBefore: Store.now() + 5000)
+        }
+    }
+
+    /// Errors that waiting does not cure: the run becomes a dead letter.
+    static let unresumable: Set = ["unreadable-run", "no-flow", "flow-version"]
+
+    /// The flow version the run began with: in memory, else restored from the archive. Only a run
+    /// stored before versions were archived goes on under the current version of its flow.
+    private func flow(for run: ClaimedRun) async throws -> Flow {
+        if let flow = flows.flow(named: run.flow, version: run.flowVersion) { return flow }
+        switch try await archive?.restore(name: run.flow, version: run.flowVersion) {
+        case .success(let flow)?:
+            flows.remember(flow)
+            return flow
+        case .failure(let error)?:
+            throw error
+        case nil:
+            guard let current = flows.flow(named: run.flow) else { throw HubError(code: "no-flow", "flow '\(run.flow)' no longer exists") }
+            logger.warning("run's flow version is not archived; it goes on under the current version",
+                           metadata: ["run.id": "\(run.id)", "flow.name": "\(run.flow)"])
+            return current
         }
     }
 }

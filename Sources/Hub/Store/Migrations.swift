@@ -5,7 +5,7 @@ import Flows
 /// where the dialects differ, the statements switch on the dialect.
 enum Migrations {
     /// The hub's own tables, under the component name "hub"; connectors add theirs under their type name.
-    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns, runsByTime, runRetries]
+    static let hub: [SchemaMigration] = [runtime, AdminSchema.migration, orderedRuns, runsByTime, runRetries, flowVersions]
 
     /// Events, runs, step results, schedule slots: the durable runtime.
     static let runtime = SchemaMigration(version: 1, name: "runtime") { _ in
@@ -95,5 +95,18 @@ enum Migrations {
     /// failure after a re-play is a new one.
     static let runRetries = SchemaMigration(version: 5, name: "run retries") { _ in
         ["ALTER TABLE hub_runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0"]
+    }
+
+    /// The text of every flow version runs were stored under (see `FlowArchive`).
+    static let flowVersions = SchemaMigration(version: 6, name: "flow versions") { _ in
+        ["""
+        CREATE TABLE hub_flow_versions (
+            version TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            file TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """]
     }
 }

@@ -11,16 +11,20 @@ import Testing
         "name: \(path.dropFirst())\non: { http: \(path) }\nsteps:\n  - do: core.log\n    with: { message: \(message) }\n"
     }
 
-    static func watcher(_ folder: FlowFolder, _ registry: FlowRegistry) -> FlowWatcher {
-        FlowWatcher(paths: [folder.flows], catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:], flows: registry,
-                    running: ["core"], interval: .milliseconds(300), logger: Logger(label: "test.watcher"))
+    static func watcher(_ folder: FlowFolder, _ registry: FlowRegistry, _ store: Store) -> FlowWatcher {
+        let archive = FlowArchive(store: store, catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:], running: ["core"])
+        return FlowWatcher(paths: [folder.flows], archive: archive, flows: registry, interval: .milliseconds(300), logger: Logger(label: "test.watcher"))
     }
 
     @Test func aFileMissingForAMomentIsNeverInstalledAsNoFlow() async throws {
+        try await StoreRunTests.withStore(.sqlite) { store in try await missingForAMoment(store) }
+    }
+
+    func missingForAMoment(_ store: Store) async throws {
         let folder = try FlowFolder(["payment.yaml": Self.flow("/pay"), "other.yaml": Self.flow("/other")])
         defer { folder.remove() }
         let registry = FlowRegistry(FlowSet.load(paths: [folder.flows], catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:]).flows)
-        let watcher = Self.watcher(folder, registry)
+        let watcher = Self.watcher(folder, registry, store)
         let task = Task { try await watcher.run() }
         defer { task.cancel() }
         let file = URL(fileURLWithPath: folder.flows).appendingPathComponent("payment.yaml")
@@ -43,10 +47,14 @@ import Testing
     }
 
     @Test func aChangeThatHoldsStillIsInstalled() async throws {
+        try await StoreRunTests.withStore(.sqlite) { store in try await holdsStill(store) }
+    }
+
+    func holdsStill(_ store: Store) async throws {
         let folder = try FlowFolder(["payment.yaml": Self.flow("/pay")])
         defer { folder.remove() }
         let registry = FlowRegistry(FlowSet.load(paths: [folder.flows], catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:]).flows)
-        let watcher = Self.watcher(folder, registry)
+        let watcher = Self.watcher(folder, registry, store)
         let task = Task { try await watcher.run() }
         defer { task.cancel() }
         try await Task.sleep(for: .milliseconds(100))

@@ -9,7 +9,7 @@ import Testing
 /// built-in catalog, with the `core` and `http` connectors.
 enum WorkerHarness {
     static func make(_ store: Store, flows texts: [String], environment: [String: String] = [:], owner: String,
-                     lease: Duration = .seconds(60), capacity: Int, pollInterval: Duration) throws -> (Intake, Worker) {
+                     lease: Duration = .seconds(60), capacity: Int, pollInterval: Duration, archive: FlowArchive? = nil) throws -> (Intake, Worker) {
         var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: environment)
         let flows = FlowRegistry(try texts.enumerated().map { index, text in
             let compiled = compiler.compile(text, file: "flow\(index).yaml")
@@ -22,6 +22,7 @@ enum WorkerHarness {
         }
         let engine = Engine(connectors: ["core": CoreConnector(config: Fields([:]), services: services("core")),
                                          "http": HTTPConnector(config: Fields([:]), services: services("http"))], logger: logger)
-        return (intake, Worker(store: store, flows: flows, engine: engine, intake: intake, pollInterval: pollInterval, logger: logger))
+        return (intake, Worker(store: store, flows: flows, engine: engine, intake: intake, archive: archive, pollInterval: pollInterval,
+                               logger: logger))
     }
 }
