@@ -1,6 +1,7 @@
 import Emulators
 import Flows
 import Foundation
+import Logging
 import Testing
 @testable import OpenAIConnector
 
@@ -91,4 +92,21 @@ import Testing
         #expect(text.hasSuffix("…") && long.hasPrefix(String(text.dropLast())))
         #expect(SupportAnswer.fitted("коротко") == "коротко")
     }
+
+    /// Only a regular file is read, and only as far as the limit reaches: /dev/zero or a FIFO
+    /// would hang every question, a huge file would be read whole on every edit.
+    @Test func theKnowledgeFileIsReadWithinBounds() throws {
+        let logger = Logger(label: "test")
+        #expect(KnowledgeFile(path: "/dev/zero", logger: logger).text() == nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("knowledge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("faq.pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(KnowledgeFile(path: fifo, logger: logger).text() == nil)
+        let big = folder.appendingPathComponent("faq.md")
+        try Data(repeating: UInt8(ascii: "a"), count: 3_000_000).write(to: big)
+        #expect(KnowledgeFile(path: big.path, logger: logger).text()?.count == KnowledgeFile.maxCharacters)
+    }
 }
+

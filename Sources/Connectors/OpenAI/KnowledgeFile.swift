@@ -8,6 +8,8 @@ import Synchronization
 final class KnowledgeFile: Sendable {
     /// More than this is cut: every character is sent with every question and costs tokens.
     static let maxCharacters = 40_000
+    /// At most this much is read: a character takes up to 4 bytes, so the limit always fits.
+    static let maxBytes = maxCharacters * 4
 
     let path: String?
     private let logger: Logger
@@ -31,10 +33,18 @@ final class KnowledgeFile: Sendable {
             cache.withLock { $0 = nil }
             return nil
         }
+        // A regular file only: a FIFO would block each question, and /dev/zero never ends.
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            logger.warning("knowledge path is not a regular file; it is not read", metadata: ["knowledge.path": "\(path)"])
+            return nil
+        }
         let modified = attributes[.modificationDate] as? Date
         let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
         if let cached = cache.withLock({ $0 }), cached.modified == modified, cached.size == size { return cached.text }
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        // A huge file is read only as far as the limit could reach, not whole on every edit.
+        guard let data = try? handle.read(upToCount: Self.maxBytes) else { return nil }
         var text = String(decoding: data, as: UTF8.self)
         if text.count > Self.maxCharacters {
             logger.warning("knowledge file is too long; the end is not used",
