@@ -68,7 +68,8 @@ struct ZoomAPI: Sendable {
     /// What to change, for the errors a deployer can fix.
     static func hint(zoomCode: Int?, status: Int) -> String {
         switch zoomCode {
-        case 4711: "; add the scope meeting:write:meeting:admin (create) or meeting:read:meeting:admin (read) to the Zoom app"
+        case 4711: "; add the scope Zoom names to the app: meeting:write:meeting:admin creates, meeting:read:meeting:admin reads, "
+            + "and meeting:read:list_meetings:admin lists the host's meetings (to find one whose creation was answered too late)"
         case 1001: "; set 'host' (ZOOM_HOST) to the Zoom user id or e-mail of an existing user of the account"
         case 3161: "; allow that user to host and schedule meetings in the Zoom account settings"
         case 124: "; the app's token was refused twice: check that the Server-to-Server OAuth app is activated"
