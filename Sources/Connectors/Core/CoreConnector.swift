@@ -9,7 +9,7 @@ public struct CoreConnector: Connector {
         actions: [
             ActionSpec(name: "set", summary: "Returns the given values, so later steps can read them by this step's id.",
                        inputs: [.required("values", .object, "the values to return, templates allowed")],
-                       outputs: nil, hasSideEffects: false,
+                       outputs: nil, hasSideEffects: false, returnsInputs: true,
                        example: "id: order\ndo: core.set\nwith:\n  values: { total: \"{{ event.body.sum }}\", currency: rub }"),
             ActionSpec(name: "log", summary: "Writes a message to the hub's log.",
                        inputs: [.required("message", .string, "the text to log"),

@@ -37,6 +37,8 @@ extension FlowCompiler {
         var inputs: [String: ValueTemplate] = [:]
         var written = Set<String>()
         let withNode = node[StepKey.inputs]
+        let referencesBefore = environmentReferences.count
+        defer { if resolved?.action.returnsInputs == true { warnAboutStoredSecrets(since: referencesBefore, action: target) } }
         if let withNode {
             if let withMembers = withNode.mapping {
                 var seen = Set<String>()
@@ -147,4 +149,21 @@ extension FlowCompiler {
     static func isFlowName(_ text: String) -> Bool {
         !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_" || $0 == "-") }
     }
+
+    /// A step whose result is its inputs stores them with the run, where the dashboard shows
+    /// them: a secret taken from the environment would be written to the database.
+    private mutating func warnAboutStoredSecrets(since start: Int, action: String) {
+        for (name, location) in environmentReferences[start...] where looksSecret(name) {
+            warning(location, "'${\(name)}' looks like a secret, and '\(action)' returns its values: they are stored with the run and shown on its page",
+                    "stored-secret", ["write ${\(name)} in the step that needs it instead"])
+        }
+    }
+
+    /// A variable a connector reads into a secret setting, or one named like a credential.
+    private func looksSecret(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        if ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL"].contains(where: upper.contains) { return true }
+        return catalog.registry.specs.contains { $0.config.contains { $0.secret && $0.environment == name } }
+    }
 }
+

@@ -12,7 +12,17 @@ extension FlowCompiler {
 
     /// Replaces `${NAME}` (and `${NAME:-default}`) with the environment's value; a missing variable is an error.
     mutating func substitute(_ s: SourceNode.Scalar) -> String {
-        switch EnvironmentSubstitution.apply(s.text, environment: environment, used: { name, value in substituted[value] = name }) {
+        var used: [String] = []
+        defer {
+            for name in used {
+                let offset = s.text.firstRange(of: "${" + name).map { s.text.distance(from: s.text.startIndex, to: $0.lowerBound) } ?? 0
+                environmentReferences.append((name, locate(s, offset: offset, in: s.text)))
+            }
+        }
+        switch EnvironmentSubstitution.apply(s.text, environment: environment, used: { name, value in
+            substituted[value] = name
+            used.append(name)
+        }) {
         case .success(let text): return text
         case .failure(let missing):
             error(locate(s, offset: missing.offset, in: s.text), "environment variable '\(missing.name)' is not set", "missing-env",

@@ -10,6 +10,8 @@ public struct FlowCompiler {
     /// Values this file took from the environment, with their variable's name: a message that
     /// quotes a value shows `${NAME}` instead, since the value may be a secret.
     var substituted: [String: String] = [:]
+    /// Every `${NAME}` substituted in this file, in order, with where it was written.
+    var environmentReferences: [(name: String, location: SourceLocation)] = []
     /// The file's lines, to place carets inside values (see `locate`).
     var sourceLines: [Substring] = []
 
@@ -30,6 +32,7 @@ public struct FlowCompiler {
     mutating func begin(_ text: String, file: String) {
         diagnostics = []
         substituted = [:]
+        environmentReferences = []
         sourceLines = text.sourceLines
         self.file = file
     }

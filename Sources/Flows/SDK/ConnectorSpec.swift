@@ -37,15 +37,19 @@ public struct ActionSpec: Sendable {
     public var hasSideEffects: Bool
     /// A step, as YAML, that uses the action; the conformance test checks it.
     public var example: String
+    /// The result holds the inputs as given (`core.set`): results are stored with the run, so
+    /// `hub check` warns when a secret from the environment goes in.
+    public var returnsInputs: Bool
 
     public init(name: String, summary: String, inputs: [FieldSpec] = [], outputs: [FieldSpec]? = [],
-                hasSideEffects: Bool = true, example: String)
+                hasSideEffects: Bool = true, returnsInputs: Bool = false, example: String)
     {
         self.name = name
         self.summary = summary
         self.inputs = inputs
         self.outputs = outputs
         self.hasSideEffects = hasSideEffects
+        self.returnsInputs = returnsInputs
         self.example = example
     }
 }
