@@ -60,6 +60,7 @@ struct TelegramUpdate: Sendable {
                 // `/close@session_hub_bot` as `close`: in a group, clients add the bot's name.
                 "command": .string(command(in: message)?.command ?? ""),
                 "reply_to_message_id": replyTo,
+                "reply_to_bot": .bool(message["reply_to_message"]?["from"]?["is_bot"]?.boolValue == true),
                 "chat_id": message["chat"]?["id"] ?? .null,
                 "from": user(message["from"]),
                 "message_id": message["message_id"] ?? .null,

@@ -90,7 +90,13 @@ import Testing
         // 6. /close gives Anna the bot back; the operators are told; the bot answers with the history.
         await telegram.userSends("/close", from: Self.anna)
         _ = try await hub.eventually { telegram.messages(to: Self.anna.id).first { $0.text?.contains("Диалог с оператором завершён") == true } }
-        _ = try await hub.eventually { telegram.messages(to: Self.operatorsChatID).first { $0.text?.contains("(id 6001): диалог закрыт") == true } }
+        let notice = try await hub.eventually { telegram.messages(to: Self.operatorsChatID).first { $0.text?.contains("(id 6001): диалог закрыт") == true } }
+        #expect(try await hub.mode(Self.anna.id) == "ai")
+        // A reply to that notice reaches nobody, and the operator is told so.
+        let annaReceived = telegram.messages(to: Self.anna.id).count
+        await telegram.operatorReplies(inChat: Self.operatorsChatID, to: notice.messageID, text: "Анна, что-то ещё?", from: Self.operatorUser)
+        _ = try await hub.eventually { telegram.messages(to: Self.operatorsChatID).first { $0.text?.hasPrefix("Этот ответ никому не отправлен") == true } }
+        #expect(telegram.messages(to: Self.anna.id).count == annaReceived)
         #expect(try await hub.mode(Self.anna.id) == "ai")
         let sentBefore = telegram.messages(to: Self.anna.id).count
         await telegram.userSends("Сколько стоит участие?", from: Self.anna)
