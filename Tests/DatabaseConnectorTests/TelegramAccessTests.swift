@@ -131,6 +131,13 @@ struct TelegramAccessTests {
             #expect(try await funnel.call("mark_left", ["telegram_id": 555]) == ["found": true, "member_id": .string(id)])
             #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "left")
             #expect(try await funnel.call("mark_left", ["telegram_id": 12345]) == ["found": false, "member_id": nil])
+            // Left after asking to join, with the step that records the join coming late: still left.
+            // A new request after leaving is a new stay.
+            let asked = Int(Date().timeIntervalSince1970) - 60
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "requested_at": .number(Double(asked))]) == ["found": true, "member_id": .string(id)])
+            #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "left")
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "requested_at": .number(Double(asked + 3600))])["found"] == true)
+            #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "joined")
             // Removed by the admin while the join was on its way: a late mark_joined leaves it removed.
             try await funnel.database.execute("UPDATE funnel_members SET status = 'removed' WHERE id = $1", [.string(id)])
             #expect(try await funnel.call("mark_joined", ["telegram_id": 555]) == ["found": true, "member_id": .string(id)])

@@ -41,6 +41,7 @@ extension DatabaseConnector {
         // Invites.
         static let memberID = "member_id"
         static let inviteLink = "invite_link"
+        static let requestedAt = "requested_at"
         static let expiresAt = "expires_at"
         static let usedAt = "used_at"
         static let revokedLinks = "revoked_links"
