@@ -5,8 +5,14 @@ import Flows
 /// This is the emulator's own implementation, written apart from the connector's
 /// (`PHPForm`, `ProdamusSignature`): the emulator plays Prodamus' PHP side, so a test that
 /// runs both checks one implementation against the other. It covers what links and
-/// notifications use (string keys, list indexes, `[]`), not every corner of PHP's parser.
+/// notifications use (string keys, list indexes, `[]`) and PHP's input limits, not every
+/// corner of PHP's parser.
 struct ProdamusEmulatorForm: Sendable, Equatable {
+    /// PHP's `max_input_vars` default: `$_GET` keeps the first 1000 pairs.
+    static let maxInputVars = 1000
+    /// PHP's `max_input_nesting_level` default: a name with more brackets is dropped.
+    static let maxNestingLevel = 64
+
     /// One value: text or a nested form.
     indirect enum Node: Sendable, Equatable {
         case text(String)
@@ -15,6 +21,8 @@ struct ProdamusEmulatorForm: Sendable, Equatable {
 
     /// (key, value) pairs in insertion order; a key occurs once.
     private(set) var entries: [(key: String, value: Node)] = []
+    /// PHP's `nNextFreeElement`: one past the largest integer key so far, stuck at `Int.max`.
+    private var nextFreeIndex: Int?
 
     init() {}
 
@@ -32,7 +40,11 @@ struct ProdamusEmulatorForm: Sendable, Equatable {
             let index = entries.firstIndex { $0.key == key }
             switch (index, newValue) {
             case let (index?, value?): entries[index].value = value
-            case let (nil, value?): entries.append((key, value))
+            case let (nil, value?):
+                entries.append((key, value))
+                if let index = Self.integer(key), nextFreeIndex.map({ index >= $0 }) ?? true {
+                    nextFreeIndex = index == Int.max ? Int.max : index + 1
+                }
             case let (index?, nil): entries.remove(at: index)
             case (nil, nil): break
             }
@@ -47,49 +59,75 @@ struct ProdamusEmulatorForm: Sendable, Equatable {
         if case .form(let value)? = self[key] { value } else { nil }
     }
 
-    /// The key PHP's `$a[] = …` would use: one past the largest integer key, or 0.
-    private var nextIndex: String {
-        String((entries.compactMap { Self.integer($0.key) }.max() ?? -1) + 1)
+    /// The key PHP's `$a[] = …` would use: one past the largest integer key, or 0. Nil once
+    /// `Int.max` is taken: PHP then skips the append ("the next element is already occupied").
+    private var nextIndex: String? {
+        let key = String(nextFreeIndex ?? 0)
+        return self[key] == nil ? key : nil
     }
 
     // MARK: - Query strings
 
-    /// Decodes `a=1&products[0][name]=x` the way PHP fills `$_GET`/`$_POST` for such data.
+    /// Decodes `a=1&products[0][name]=x` the way PHP fills `$_GET`: empty segments are skipped,
+    /// pairs after the first `maxInputVars` are ignored, and a name nested deeper than
+    /// `maxNestingLevel` removes its whole top-level variable. These limits also keep a hostile
+    /// link from costing the page quadratic time or a recursion without end.
     static func parse(query: String) -> ProdamusEmulatorForm {
         var form = ProdamusEmulatorForm()
-        for segment in query.split(separator: "&", omittingEmptySubsequences: true) {
+        let segments = query.split(separator: "&", maxSplits: maxInputVars, omittingEmptySubsequences: true)
+        for segment in segments.prefix(maxInputVars) {
             let parts = segment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = percentDecode(parts[0])
             let value = parts.count > 1 ? percentDecode(parts[1]) : ""
-            guard let path = path(of: name) else { continue }
-            form.insert(value, at: path[...])
+            switch path(of: name) {
+            case .path(let path): form.insert(value, at: path[...])
+            case .tooDeep(let variable): form[variable] = nil
+            case nil: continue
+            }
         }
         return form
     }
 
-    /// `products[0][name]` → ["products", "0", "name"]; `a[]` ends in "" (append).
-    private static func path(of name: String) -> [String]? {
-        guard let open = name.firstIndex(of: "[") else { return name.isEmpty ? nil : [name] }
-        var path = [String(name[..<open])]
-        guard !path[0].isEmpty else { return nil }
-        var rest = name[open...]
-        while rest.first == "[", let close = rest.firstIndex(of: "]") {
-            path.append(String(rest[rest.index(after: rest.startIndex)..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return path
+    /// A variable name as `php_register_variable_ex` reads it.
+    private enum Name {
+        /// `products[0][name]` → ["products", "0", "name"]; `a[]` ends in "" (append).
+        case path([String])
+        /// More brackets than `maxNestingLevel`: PHP deletes this top-level variable.
+        case tooDeep(String)
     }
 
-    private mutating func insert(_ value: String, at path: ArraySlice<String>) {
-        var key = path.first!
-        if key.isEmpty { key = nextIndex }
+    /// Nil for a name PHP skips (empty before the first bracket).
+    private static func path(of name: String) -> Name? {
+        guard let open = name.firstIndex(of: "[") else { return name.isEmpty ? nil : .path([name]) }
+        let variable = String(name[..<open])
+        guard !variable.isEmpty else { return nil }
+        var path = [variable]
+        var rest = name[open...]
+        while rest.first == "[" {
+            // PHP counts a level before it looks for the `]`, so an unclosed last bracket counts too.
+            guard path.count <= maxNestingLevel else { return .tooDeep(variable) }
+            guard let close = rest.firstIndex(of: "]") else { break }
+            let key = rest[rest.index(after: rest.startIndex)..<close]
+            // `a[ ]` appends like `a[]`.
+            path.append(key == " " ? "" : String(key))
+            rest = rest[rest.index(after: close)...]
+        }
+        return .path(path)
+    }
+
+    /// Stores `value` at `path`; false, changing nothing, when PHP drops the variable because an
+    /// append on the way has no free index.
+    @discardableResult
+    private mutating func insert(_ value: String, at path: ArraySlice<String>) -> Bool {
+        guard let first = path.first, let key = first.isEmpty ? nextIndex : first else { return false }
         if path.count == 1 {
             self[key] = .text(value)
-            return
+            return true
         }
         var inner = form(key) ?? ProdamusEmulatorForm()
-        inner.insert(value, at: path.dropFirst())
+        guard inner.insert(value, at: path.dropFirst()) else { return false }
         self[key] = .form(inner)
+        return true
     }
 
     private static func percentDecode(_ text: Substring) -> String {
