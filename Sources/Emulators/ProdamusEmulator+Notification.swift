@@ -28,8 +28,9 @@ extension ProdamusEmulator {
     /// A one-off payment notification in the field order of a real 2024 capture (reference §2.2).
     func notificationFields(_ link: ProdamusEmulatorLink, prodamusID: String) -> ProdamusEmulatorForm {
         let total = link.totalKopecks
-        // Prodamus' demo page commission: 3.5 %, rounded to kopecks.
-        let commission = (total * 35 + 500) / 1000
+        // Prodamus' demo page commission: 3.5 %, rounded to kopecks. Split at 1000 kopecks so that
+        // `total * 35` cannot overflow for the largest order a link may carry; the result is the same.
+        let commission = total / 1000 * 35 + (total % 1000 * 35 + 500) / 1000
         var fields = ProdamusEmulatorForm([
             ("date", .text(Self.timestamp(now()))),
             ("order_id", .text(prodamusID)),

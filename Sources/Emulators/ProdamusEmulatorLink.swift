@@ -26,6 +26,7 @@ struct ProdamusEmulatorLink: Sendable {
     var currency: String
     var demoMode: Bool
 
+    /// The order's sum in kopecks; `parse` refuses a link whose sum does not fit in an `Int`.
     var totalKopecks: Int { products.reduce(0) { $0 + $1.totalKopecks } }
 
     /// The link's data, once its `signature` matches (Prodamus' wording for a mismatch is
@@ -40,12 +41,20 @@ struct ProdamusEmulatorLink: Sendable {
             return .failure(Refusal(page: ProdamusEmulatorPage.error("Ошибка подписи передаваемых данных", detail: nil)))
         }
         var products: [Product] = []
+        var orderKopecks = 0
         for (_, node) in data.form("products")?.entries ?? [] {
             guard case .form(let item) = node, let name = item.text("name"), let price = item.text("price"),
                   let cents = kopecks(price), let quantity = Int(item.text("quantity") ?? "1"), quantity > 0 else {
                 return .failure(Refusal(page: ProdamusEmulatorPage.error("Неверные данные товара", detail: "Нужны name, price и quantity.")))
             }
-            products.append(Product(name: name, price: price, quantity: String(quantity), sku: item.text("sku"), totalKopecks: cents * quantity))
+            // The link is signed with a key anyone may know (the sandbox's), so any amount can arrive.
+            let (line, lineOverflow) = cents.multipliedReportingOverflow(by: quantity)
+            let (sum, sumOverflow) = orderKopecks.addingReportingOverflow(line)
+            guard !lineOverflow, !sumOverflow else {
+                return .failure(Refusal(page: ProdamusEmulatorPage.error("Неверные данные товара", detail: "Сумма слишком велика.")))
+            }
+            orderKopecks = sum
+            products.append(Product(name: name, price: price, quantity: String(quantity), sku: item.text("sku"), totalKopecks: line))
         }
         guard !products.isEmpty else {
             return .failure(Refusal(page: ProdamusEmulatorPage.error("Не указаны товары", detail: nil)))
@@ -59,14 +68,19 @@ struct ProdamusEmulatorLink: Sendable {
             demoMode: data.text("demo_mode") == "1"))
     }
 
-    /// "3000.00" → 300000; nil for anything but a non-negative decimal with up to 2 places.
+    /// "3000.00" → 300000; nil for anything but a non-negative decimal with up to 2 places, and
+    /// for a price whose kopecks do not fit in an `Int`.
     static func kopecks(_ price: String) -> Int? {
         let parts = price.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = Int(parts[0]), whole >= 0, parts[0].allSatisfy(\.isASCII) else { return nil }
-        guard parts.count == 2 else { return whole * 100 }
+        let digits: (Substring) -> Bool = { $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard parts.count <= 2, digits(parts[0]), let whole = Int(parts[0]) else { return nil }
+        let (wholeKopecks, wholeOverflow) = whole.multipliedReportingOverflow(by: 100)
+        guard !wholeOverflow else { return nil }
+        guard parts.count == 2 else { return wholeKopecks }
         let fraction = parts[1]
-        guard (1...2).contains(fraction.count), let cents = Int(fraction), fraction.allSatisfy(\.isASCII) else { return nil }
-        return whole * 100 + (fraction.count == 1 ? cents * 10 : cents)
+        guard (1...2).contains(fraction.count), digits(fraction), let cents = Int(fraction) else { return nil }
+        let (total, overflow) = wholeKopecks.addingReportingOverflow(fraction.count == 1 ? cents * 10 : cents)
+        return overflow ? nil : total
     }
 
     /// 300000 → "3000.00".

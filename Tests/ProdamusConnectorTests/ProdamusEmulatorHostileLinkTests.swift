@@ -78,6 +78,42 @@ struct ProdamusEmulatorHostileLinkTests {
             #expect(pay.body.contains("Ссылка не подписана."))
         }
     }
+
+    @Test(arguments: [
+        // Kopecks of the price alone overflow.
+        "products[0][name]=X&products[0][price]=100000000000000000",
+        "products[0][name]=X&products[0][price]=92233720368547758.08",
+        // Price × quantity overflows.
+        "products[0][name]=X&products[0][price]=1.00&products[0][quantity]=9223372036854775807",
+        // Each line fits, their sum does not.
+        "products[0][name]=X&products[0][price]=50000000000000000.00&products[1][name]=Y&products[1][price]=50000000000000000.00",
+    ])
+    func anAmountTooLargeToCountIsABadProduct(_ products: String) async throws {
+        try await Self.withPage { emulator, base in
+            let link = Self.signed("order_id=big&" + products)
+            let page = try await Self.get(base, query: link.replacingOccurrences(of: "[", with: "%5B").replacingOccurrences(of: "]", with: "%5D"))
+            #expect(page.status == 400)
+            #expect(page.body.contains("Неверные данные товара"))
+            let pay = try await Self.pay(base, link: link)
+            #expect(pay.status == 400)
+            #expect(pay.body.contains("Неверные данные товара"))
+            #expect(emulator.webhooksSent.isEmpty)
+        }
+    }
+
+    /// The largest order the page can count is paid, and its 3.5 % commission is exact.
+    @Test func theLargestCountableOrderIsPaidWithAnExactCommission() async throws {
+        try await Self.withPage { emulator, base in
+            let link = Self.signed("order_id=max&products[0][name]=X&products[0][price]=92233720368547758.07"
+                                   + "&sys=hub&urlNotification=http%3A%2F%2F127.0.0.1%3A9%2Fhook")
+            let pay = try await Self.pay(base, link: link)
+            #expect(pay.status == 200)
+            let sent = try #require(emulator.webhooksSent.first)
+            let fields = PHPForm.parse(urlencoded: Array(sent.body.utf8))
+            #expect(fields.string("sum") == "92233720368547758.07")
+            #expect(fields.string("commission_sum") == "3228180212899171.53")
+        }
+    }
 }
 
 /// Leaves redirects to the test: the page's answer is what is asserted.
