@@ -53,7 +53,8 @@ extension TelegramEmulator {
             if offset > 0 {
                 s.queue.removeAll { $0.id < offset }
             } else if offset < 0 {
-                s.queue = Array(s.queue.suffix(Int(clamping: -offset)))
+                // The magnitude, not -offset: Int64.min has no positive counterpart.
+                s.queue = Array(s.queue.suffix(Int(clamping: offset.magnitude)))
             }
             let id = s.nextPollID
             s.nextPollID += 1

@@ -399,7 +399,7 @@ struct TelegramEmulatorTests {
 }
 
 /// A bot's side of the Bot API, over URLSession.
-private struct BotAPI: Sendable {
+struct BotAPI: Sendable {
     let base: String
     let token: String
 

@@ -1,0 +1,79 @@
+import Emulators
+import Flows
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// What the Bot API refuses and how, and requests meant to hurt the emulator (which runs inside
+/// the sandbox hub): every one gets an answer, and a stranger's request costs no memory.
+@Suite("TelegramEmulator limits", .timeLimit(.minutes(1)))
+struct TelegramEmulatorLimitsTests {
+    static let token = "123456:TEST-token_abc"
+    static let groupID: Int64 = -1001234567890
+    static let ada = EmulatedUser(id: 111222333, firstName: "Ada", username: "ada")
+    static let bob = EmulatedUser(id: 444555666, firstName: "Bob")
+
+    @Test func theLowestNegativeOffsetIsAnOrdinaryPoll() async throws {
+        try await withBot { telegram, api in
+            await telegram.userSends("hello", from: Self.ada)
+            let poll = try await api.raw(method: "GET", path: "/bot\(Self.token)/getUpdates?offset=-9223372036854775808",
+                                         body: nil, contentType: nil)
+            #expect(poll.status == 200)
+            #expect(poll.body["result"]?.arrayValue?.count == 1)
+        }
+    }
+
+            let photo: Value = ["chat_id": chat, "photo": "AgACAgIAAxkBAAIB", "caption": .string(String(repeating: "😀", count: 513))]
+            let caption = try await api.call("sendPhoto", photo)
+            #expect(caption.status == 400)
+            #expect(caption.body["description"] == "Bad Request: message caption is too long")
+
+            await telegram.userSendsPhoto(fileID: "AgACAgIAAxkBAAIC", from: Self.ada)
+            let updates = try await api.call("getUpdates", ["timeout": 0])
+            let photoMessage = updates.body["result"]?.arrayValue?.compactMap { $0["message"] }.last { $0["photo"] != nil }
+            let photoID = try #require(photoMessage?["message_id"])
+            let copy = try await api.call("copyMessage", ["chat_id": chat, "from_chat_id": chat, "message_id": photoID,
+                                                          "caption": .string(String(repeating: "😀", count: 513))])
+            #expect(copy.status == 400)
+            #expect(copy.body["description"] == "Bad Request: message caption is too long")
+
+            let original = try #require(fits.body["result"]?["message_id"])
+            let edit = try await api.call("editMessageText", ["chat_id": chat, "message_id": original,
+                                                              "text": .string(String(repeating: "😀", count: 2049))])
+            #expect(edit.status == 400)
+            #expect(edit.body["description"] == "Bad Request: message is too long")
+            #expect(telegram.messages(to: Self.ada.id).count == 2)
+        }
+    }
+
+            let stranger = try await api.call("sendMessage", ["chat_id": 999, "text": "hi"])
+            #expect(stranger.status == 400)
+            #expect(stranger.body["description"] == "Bad Request: chat not found")
+
+            await telegram.userSends("/start", from: Self.bob)
+            let started = try await api.call("sendMessage", ["chat_id": .number(Double(Self.bob.id)), "text": "hi"])
+            #expect(started.status == 200)
+            #expect(telegram.messages(to: Self.bob.id).map(\.text) == ["hi"])
+        }
+    }
+
+    // MARK: Support
+
+    private func withBot(_ body: (TelegramEmulator, BotAPI) async throws -> Void) async throws {
+        let telegram = TelegramEmulator(token: Self.token)
+        telegram.addGroup(id: Self.groupID, title: "Group", hasProtectedContent: false)
+        let server = try await EmulatorServer.start(telegram.router(), name: "telegram")
+        let api = BotAPI(base: server.baseURL, token: Self.token)
+        do {
+            try await body(telegram, api)
+        } catch {
+            await telegram.shutdown()
+            await server.stop()
+            throw error
+        }
+        await telegram.shutdown()
+        await server.stop()
+    }
+}
