@@ -40,19 +40,18 @@ extension TelegramEmulator {
         }
         let spec = Self.methods[requested.lowercased()]
         let method = TelegramMethodName(spec?.name ?? requested)
+        // The token is checked before the parameters, as on the real server. A stranger's body is
+        // neither read nor kept: up to 50 MiB each, recorded in `calls` for good, it would let
+        // anyone who reaches the port fill the sandbox hub's memory.
+        guard String(segment.dropFirst(3)) == token else {
+            return finish(method, requested, Params(values: [:]), .failure(APIError(code: 401, description: "Unauthorized")))
+        }
         let params: Params
         do {
             params = try await Self.readParams(&request)
         } catch {
-            // The token is checked before the parameters, as on the real server.
-            guard String(segment.dropFirst(3)) == token else {
-                return finish(method, requested, Params(values: [:]), .failure(APIError(code: 401, description: "Unauthorized")))
-            }
             let failure = error as? APIError ?? .badRequest("can't read request body")
             return finish(method, requested, Params(values: [:]), .failure(failure))
-        }
-        guard String(segment.dropFirst(3)) == token else {
-            return finish(method, requested, params, .failure(APIError(code: 401, description: "Unauthorized")))
         }
         guard let spec else {
             return finish(method, requested, params, .failure(APIError(code: 404, description: "Not Found: method not found")))
@@ -187,63 +186,6 @@ extension TelegramEmulator {
             guard let key = parts.first, !key.isEmpty else { return nil }
             return (decode(key), parts.count > 1 ? decode(parts[1]) : "")
         }
-    }
-
-    static func multipartBoundary(_ contentType: String) -> String? {
-        for piece in contentType.split(separator: ";") {
-            let trimmed = piece.trimmingCharacters(in: .whitespaces)
-            if trimmed.lowercased().hasPrefix("boundary=") {
-                return String(trimmed.dropFirst("boundary=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
-    }
-
-    struct MultipartPart {
-        var name: String
-        var filename: String?
-        var body: [UInt8]
-    }
-
-    static func parseMultipart(_ bytes: [UInt8], boundary: String) -> [MultipartPart] {
-        let delimiter = Array("--\(boundary)".utf8)
-        var parts: [MultipartPart] = []
-        var positions: [Int] = []
-        var i = 0
-        while i + delimiter.count <= bytes.count {
-            if bytes[i] == delimiter[0] && Array(bytes[i..<i + delimiter.count]) == delimiter {
-                positions.append(i)
-                i += delimiter.count
-            } else {
-                i += 1
-            }
-        }
-        let separator = Array("\r\n\r\n".utf8)
-        for (start, end) in zip(positions, positions.dropFirst()) {
-            var section = Array(bytes[(start + delimiter.count)..<end])
-            if section.starts(with: Array("\r\n".utf8)) { section.removeFirst(2) }
-            if section.count >= 2 && section.suffix(2) == [13, 10] { section.removeLast(2) }
-            guard let split = firstIndex(of: separator, in: section) else { continue }
-            let head = String(decoding: section[..<split], as: UTF8.self)
-            let body = Array(section[(split + separator.count)...])
-            var name: String?
-            var filename: String?
-            for line in head.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("content-disposition") {
-                for field in line.split(separator: ";") {
-                    let kv = field.trimmingCharacters(in: .whitespaces)
-                    if kv.hasPrefix("name=") { name = String(kv.dropFirst(5)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-                    if kv.hasPrefix("filename=") { filename = String(kv.dropFirst(9)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-                }
-            }
-            if let name { parts.append(MultipartPart(name: name, filename: filename, body: body)) }
-        }
-        return parts
-    }
-
-    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where Array(haystack[i..<i + needle.count]) == needle { return i }
-        return nil
     }
 }
 

@@ -25,6 +25,41 @@ struct TelegramEmulatorLimitsTests {
         }
     }
 
+    @Test func aWrongTokenIsRecordedWithoutItsParameters() async throws {
+        try await withBot { telegram, api in
+            let text = String(repeating: "x", count: 1 << 20)
+            let body = Data(Value.object(["chat_id": .number(Double(Self.ada.id)), "text": .string(text)]).json.utf8)
+            let wrong = try await api.raw(method: "POST", path: "/bot123456:WRONG/sendMessage?secret=1", body: body,
+                                          contentType: "application/json")
+            #expect(wrong.status == 401)
+            #expect(wrong.body["description"] == "Unauthorized")
+            // A body that is no JSON at all is never looked at either.
+            let garbage = try await api.raw(method: "POST", path: "/bot123456:WRONG/sendMessage", body: Data("{".utf8),
+                                            contentType: "application/json")
+            #expect(garbage.status == 401)
+            let recorded = telegram.calls(of: "sendMessage")
+            #expect(recorded.map(\.status) == [401, 401])
+            #expect(recorded.map(\.params) == [[:], [:]])
+        }
+    }
+
+    /// A part that starts far into the body is found without comparing the boundary at every byte.
+    @Test func aLongBoundaryAfterAHugePreambleIsFound() async throws {
+        try await withBot { telegram, api in
+            await telegram.userSends("/start", from: Self.ada)
+            let boundary = String(repeating: "-", count: 9_999) + "x"
+            var body = String(repeating: "-", count: 5 << 20)
+            for (name, value) in [("chat_id", String(Self.ada.id)), ("text", "через multipart")] {
+                body += "\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)"
+            }
+            body += "\r\n--\(boundary)--\r\n"
+            let sent = try await api.raw(method: "POST", path: "/bot\(Self.token)/sendMessage", body: Data(body.utf8),
+                                         contentType: "multipart/form-data; boundary=\(boundary)")
+            #expect(sent.status == 200)
+            #expect(telegram.messages(to: Self.ada.id).map(\.text) == ["через multipart"])
+        }
+    }
+
             let photo: Value = ["chat_id": chat, "photo": "AgACAgIAAxkBAAIB", "caption": .string(String(repeating: "😀", count: 513))]
             let caption = try await api.call("sendPhoto", photo)
             #expect(caption.status == 400)
