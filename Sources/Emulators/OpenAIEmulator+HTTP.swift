@@ -32,10 +32,10 @@ extension OpenAIEmulator {
             return Self.error(400, "The request body is too large or unreadable.", type: "invalid_request_error")
         }
         let body = (try? Value(json: String(buffer: bytes))) ?? .null
-        let (fault, id) = state.withLock { s -> (Fault?, Int) in
+        let id = state.withLock { s -> Int in
             s.requests.append(body)
             s.nextID += 1
-            return (s.faults.isEmpty ? nil : s.takeFault(), s.nextID)
+            return s.nextID
         }
         if let apiKey {
             let authorization = request.headers[.authorization] ?? ""
@@ -49,7 +49,8 @@ extension OpenAIEmulator {
                                   type: "invalid_request_error", code: "invalid_api_key")
             }
         }
-        if let fault { return Self.response(for: fault) }
+        // Taken only now: a request with a wrong key must not use up a fault meant for the client.
+        if let fault = state.withLock({ $0.faults.isEmpty ? nil : $0.takeFault() }) { return Self.response(for: fault) }
         guard let messages = body["messages"]?.arrayValue, !messages.isEmpty else {
             return Self.error(400, body.isNull ? "We could not parse the JSON body of your request." : "Missing required parameter: 'messages'.",
                               type: "invalid_request_error", param: "messages")
@@ -71,7 +72,7 @@ extension OpenAIEmulator {
 
     static func response(for fault: Fault) -> Response {
         var headers: [String: String] = [:]
-        if let seconds = fault.retryAfter { headers["retry-after"] = seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds) }
+        if let seconds = fault.retryAfter { headers["retry-after"] = headerValue(seconds: seconds) }
         if let ms = fault.retryAfterMilliseconds { headers["retry-after-ms"] = String(ms) }
         switch (fault.status, fault.code) {
         case (429, "insufficient_quota"):
@@ -87,6 +88,12 @@ extension OpenAIEmulator {
         case (let status, let code):
             return error(status, "Emulated failure.", type: "invalid_request_error", code: code, headers: headers)
         }
+    }
+
+    /// Whole seconds as digits, however many (`1e19` → "10000000000000000000", which `Int` cannot
+    /// hold); anything else (`1.5`, `inf`) as Swift prints it.
+    static func headerValue(seconds: Double) -> String {
+        seconds.isFinite && seconds.rounded() == seconds ? String(format: "%.0f", seconds) : String(seconds)
     }
 
     /// OpenAI's error envelope: all four keys present, `param` and `code` null when unknown.
