@@ -11,15 +11,21 @@ extension TelegramEmulator {
         var hasProtectedContent: Bool
     }
 
+    /// Telegram's limits, in UTF-16 code units of the text left after entity parsing.
+    static let maxTextLength = 4096
+    static let maxCaptionLength = 1024
+
     /// The chat, if the bot can write there: a group it is in, or a user who started the bot
-    /// (or who has a join request pending, which Telegram allows for a few minutes).
-    func target(_ chatID: Int64, _ s: inout State) throws -> ChatTarget {
+    /// (or who has a join request pending, which Telegram allows for a few minutes). `sending`
+    /// a message to a user Telegram knows (from a group) who never started the bot is a 403.
+    func target(_ chatID: Int64, _ s: inout State, sending: Bool = false) throws -> ChatTarget {
         if let group = s.groups[chatID] {
             return ChatTarget(id: chatID, json: group.chatJSON, hasProtectedContent: group.hasProtectedContent)
         }
-        guard chatID > 0, let user = s.users[chatID],
-              s.startedChats.contains(chatID) || s.groups.values.contains(where: { $0.pending[chatID] != nil })
-        else { throw APIError.chatNotFound }
+        guard chatID > 0, let user = s.users[chatID] else { throw APIError.chatNotFound }
+        guard s.startedChats.contains(chatID) || s.groups.values.contains(where: { $0.pending[chatID] != nil }) else {
+            throw sending ? APIError.forbidden("bot can't initiate conversation with a user") : APIError.chatNotFound
+        }
         if s.blockedBy.contains(chatID) { throw APIError.forbidden("bot was blocked by the user") }
         return ChatTarget(id: chatID, json: user.privateChatJSON, hasProtectedContent: false)
     }
@@ -142,13 +148,13 @@ extension TelegramEmulator {
         let parseMode = try Self.parseMode(p)
         let plain = try Self.plainText(text, parseMode: parseMode)
         guard !plain.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIError.badRequest("message text is empty") }
-        guard plain.count <= 4096 else { throw APIError.badRequest("message is too long") }
+        guard plain.utf16.count <= Self.maxTextLength else { throw APIError.badRequest("message is too long") }
         let markup = try Self.validateMarkup(p)
         if let options = p["link_preview_options"], options.objectValue == nil {
             throw APIError.badRequest("can't parse link preview options JSON object")
         }
         return try state.withLock { s in
-            let chat = try target(chatID, &s)
+            let chat = try target(chatID, &s, sending: true)
             let replyTo = try replyTarget(p, chatID: chatID, &s)
             try checkFlood(chatID, &s)
             var content: [String: Value] = ["text": .string(plain)]
@@ -185,15 +191,18 @@ extension TelegramEmulator {
         let markup = try Self.validateMarkup(p)
         return try state.withLock { s in
             let original = try source(p, &s, verb: "copy")
-            let chat = try target(chatID, &s)
+            let chat = try target(chatID, &s, sending: true)
             let replyTo = try replyTarget(p, chatID: chatID, &s)
-            try checkFlood(chatID, &s)
             var content = Self.content(of: original.json)
             var text = content["text"]?.stringValue ?? content["caption"]?.stringValue
             if content["text"] == nil, let caption = p.string("caption") {
-                content["caption"] = .string(try Self.plainText(caption, parseMode: parseMode))
+                let plain = try Self.plainText(caption, parseMode: parseMode)
+                guard plain.utf16.count <= Self.maxCaptionLength else { throw APIError.badRequest("message caption is too long") }
+                content["caption"] = .string(plain)
                 text = caption
             }
+            // After the caption checks: a refused copy is no send for flood control.
+            try checkFlood(chatID, &s)
             var sent = record("copyMessage", p, text: text, parseMode: parseMode, markup: markup)
             sent.fileID = Self.fileID(of: original.json)
             sent.fromChatID = p.int64("from_chat_id")
@@ -208,7 +217,7 @@ extension TelegramEmulator {
         let chatID = try p.requireChatID()
         return try state.withLock { s in
             let original = try source(p, &s, verb: "forward")
-            let chat = try target(chatID, &s)
+            let chat = try target(chatID, &s, sending: true)
             try checkFlood(chatID, &s)
             var content = Self.content(of: original.json)
             content["forward_origin"] = [
@@ -249,10 +258,10 @@ extension TelegramEmulator {
         let parseMode = try Self.parseMode(p)
         let caption = p.string("caption")
         let plainCaption = try caption.map { try Self.plainText($0, parseMode: parseMode) }
-        if let plainCaption, plainCaption.count > 1024 { throw APIError.badRequest("message caption is too long") }
+        if let plainCaption, plainCaption.utf16.count > Self.maxCaptionLength { throw APIError.badRequest("message caption is too long") }
         let markup = try Self.validateMarkup(p)
         return try state.withLock { s in
-            let chat = try target(chatID, &s)
+            let chat = try target(chatID, &s, sending: true)
             let replyTo = try replyTarget(p, chatID: chatID, &s)
             try checkFlood(chatID, &s)
             var content: [String: Value] = [:]
@@ -284,7 +293,7 @@ extension TelegramEmulator {
         guard let text = p.string("text"), !text.isEmpty else { throw APIError.badRequest("message text is empty") }
         let parseMode = try Self.parseMode(p)
         let plain = try Self.plainText(text, parseMode: parseMode)
-        guard plain.count <= 4096 else { throw APIError.badRequest("message is too long") }
+        guard plain.utf16.count <= Self.maxTextLength else { throw APIError.badRequest("message is too long") }
         let markup = try Self.validateMarkup(p)
         return try state.withLock { s in
             _ = try target(chatID, &s)

@@ -60,6 +60,21 @@ struct TelegramEmulatorLimitsTests {
         }
     }
 
+    /// Telegram counts UTF-16 code units: 4096 emoji are 8192 of them.
+    @Test func textAndCaptionsAreLimitedInUTF16CodeUnits() async throws {
+        try await withBot { telegram, api in
+            await telegram.userSends("/start", from: Self.ada)
+            let chat = Value.number(Double(Self.ada.id))
+            let fits = try await api.call("sendMessage", ["chat_id": chat, "text": .string(String(repeating: "я", count: 4096))])
+            #expect(fits.status == 200)
+            let emoji = try await api.call("sendMessage", ["chat_id": chat, "text": .string(String(repeating: "😀", count: 2049))])
+            #expect(emoji.status == 400)
+            #expect(emoji.body["description"] == "Bad Request: message is too long")
+            // Markup is not counted, only the text it leaves.
+            let bold = try await api.call("sendMessage", ["chat_id": chat, "parse_mode": "HTML",
+                                                          "text": .string("<b>" + String(repeating: "a", count: 4096) + "</b>")])
+            #expect(bold.status == 200)
+
             let photo: Value = ["chat_id": chat, "photo": "AgACAgIAAxkBAAIB", "caption": .string(String(repeating: "😀", count: 513))]
             let caption = try await api.call("sendPhoto", photo)
             #expect(caption.status == 400)
@@ -82,6 +97,15 @@ struct TelegramEmulatorLimitsTests {
             #expect(telegram.messages(to: Self.ada.id).count == 2)
         }
     }
+
+    @Test func aKnownUserWhoNeverStartedTheBotCannotBeWrittenTo() async throws {
+        try await withBot { telegram, api in
+            telegram.addMember(Self.bob, to: Self.groupID)
+            let bob = try await api.call("sendMessage", ["chat_id": .number(Double(Self.bob.id)), "text": "hi"])
+            #expect(bob.status == 403)
+            #expect(bob.body["description"] == "Forbidden: bot can't initiate conversation with a user")
+            let photo = try await api.call("sendPhoto", ["chat_id": .number(Double(Self.bob.id)), "photo": "AgACAgIAAxkBAAIB"])
+            #expect(photo.status == 403)
 
             let stranger = try await api.call("sendMessage", ["chat_id": 999, "text": "hi"])
             #expect(stranger.status == 400)
