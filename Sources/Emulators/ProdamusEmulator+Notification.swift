@@ -4,7 +4,8 @@ import Foundation
 extension ProdamusEmulator {
     /// Sends a payment's notification again, as Prodamus' LK «URL-оповещения» resend does:
     /// the same fields, `attempt` one higher. `orderID` is Prodamus' id or the shop's order
-    /// number. Returns the receiver's last status (0 = no answer, nil = no such payment).
+    /// number. Returns 200 when every receiver took it, else the first failing receiver's last
+    /// status (0 = no answer, or no URL to send to); nil when there is no such payment.
     @discardableResult
     public func resend(orderID: String) async -> Int? {
         let id = state.withLock { state in
@@ -62,10 +63,26 @@ extension ProdamusEmulator {
         return fields
     }
 
-    /// Delivers a payment's notification until the receiver answers 200 or the tries run
-    /// out, each try with the next `attempt` number. Returns the last status.
+    /// Delivers a payment's notification to the link's `urlNotification` (only kept with `sys`)
+    /// or else to each of the LK's URLs. Returns 200 when every one answered 200, else the
+    /// first failing one's last status; 0 when there is nowhere to send.
     @discardableResult
     func deliver(paymentID: String) async -> Int {
+        let urls = state.withLock { state in
+            state.payments.first { $0.id == paymentID }.map { $0.linkNotificationURL.map { [$0] } ?? state.notificationURLs } ?? []
+        }
+        guard !urls.isEmpty else { return 0 }
+        var outcome = 200
+        for url in urls {
+            let status = await deliver(paymentID: paymentID, to: url)
+            if outcome == 200 { outcome = status }
+        }
+        return outcome
+    }
+
+    /// Posts the notification to `url` until it answers 200 or the tries run out, each try with
+    /// the next `attempt` number for that URL. Returns the last status.
+    private func deliver(paymentID: String, to url: String) async -> Int {
         var status = 0
         var delay = retryDelay
         for attempt in 0..<deliveryAttempts {
@@ -73,16 +90,16 @@ extension ProdamusEmulator {
                 try? await Task.sleep(for: delay)
                 delay *= 2
             }
-            let next: (fields: ProdamusEmulatorForm, url: String)? = state.withLock { state in
-                guard let index = state.payments.firstIndex(where: { $0.id == paymentID }),
-                      let url = state.payments[index].notificationURL else { return nil }
-                state.payments[index].attempts += 1
-                state.payments[index].fields["attempt"] = .text(String(state.payments[index].attempts))
-                return (state.payments[index].fields, url)
+            let fields: ProdamusEmulatorForm? = state.withLock { state in
+                guard let index = state.payments.firstIndex(where: { $0.id == paymentID }) else { return nil }
+                let attempts = state.payments[index].attempts[url, default: 0] + 1
+                state.payments[index].attempts[url] = attempts
+                var fields = state.payments[index].fields
+                fields["attempt"] = .text(String(attempts))
+                return fields
             }
-            // Without urlNotification (which needs `sys` at real Prodamus) the LK's URLs apply; the emulator has none.
-            guard let next else { return 0 }
-            status = await send(next.fields, secret: secretKey, to: next.url)
+            guard let fields else { return 0 }
+            status = await send(fields, secret: secretKey, to: url)
             if status == 200 { break }
         }
         return status

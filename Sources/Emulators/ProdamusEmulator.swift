@@ -8,11 +8,15 @@ import Synchronization
 ///
 /// `GET /?<link query>` checks the link's `signature` and shows the payment page; its
 /// "Оплатить" button posts to `/pay`, which records the payment, sends the signed
-/// notification (`Sign` header, `http_build_query` body) to the link's `urlNotification`
-/// and redirects the buyer to `urlSuccess` with `_payform_*` parameters, as Prodamus does.
+/// notification (`Sign` header, `http_build_query` body) and redirects the buyer to
+/// `urlSuccess` with signed `_payform_*` parameters, as Prodamus does.
+///
+/// Like Prodamus, the emulator honours a link's `urlNotification` only when the link has
+/// `sys`; otherwise the notification goes to the URLs set in the shop's LK
+/// (`notificationURLs`), and nowhere while there are none.
 ///
 /// ```swift
-/// let prodamus = ProdamusEmulator(secretKey: "test-secret")
+/// let prodamus = ProdamusEmulator(secretKey: "test-secret", notificationURLs: ["https://hub.example/hooks/prodamus"])
 /// let server = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
 /// // form_url: server.baseURL + "/"
 /// ```
@@ -33,17 +37,19 @@ public final class ProdamusEmulator: Sendable {
         var id: String
         /// The link's `order_id` (`order_num` in the notification).
         var orderNum: String
-        var notificationURL: String?
+        /// The link's `urlNotification`, kept only when the link has `sys`; it then replaces the LK's URLs.
+        var linkNotificationURL: String?
         /// The notification; `attempt` is set per delivery.
         var fields: ProdamusEmulatorForm
-        /// Deliveries so far, retries and resends included.
-        var attempts: Int
+        /// Deliveries so far per URL, retries and resends included.
+        var attempts: [String: Int] = [:]
     }
 
     struct State: Sendable {
         var nextOrderID = 300155
         var payments: [Payment] = []
         var webhooksSent: [SentWebhook] = []
+        var notificationURLs: [String]
     }
 
     let secretKey: String
@@ -54,18 +60,21 @@ public final class ProdamusEmulator: Sendable {
     let retryDelay: Duration
     let now: @Sendable () -> Date
     let http: any HTTPClient
-    let state = Mutex(State())
+    let state: Mutex<State>
 
     /// - Parameters:
     ///   - secretKey: the page's secret key; links must be signed with it, notifications are.
+    ///   - notificationURLs: the LK's «URL адреса для уведомлений»: where notifications of links
+    ///     without `sys` go. Empty, as for a shop whose admin never set one.
     ///   - domain: the `domain` field of notifications.
-    ///   - deliveryAttempts: tries per notification while the receiver does not answer 200.
+    ///   - deliveryAttempts: tries per notification and URL while the receiver does not answer 200.
     ///   - retryDelay: the first pause between tries; it doubles after each.
-    public init(secretKey: String, domain: String = "demo.payform.ru", deliveryAttempts: Int = 3,
+    public init(secretKey: String, notificationURLs: [String] = [], domain: String = "demo.payform.ru", deliveryAttempts: Int = 3,
                 retryDelay: Duration = .milliseconds(50), now: @escaping @Sendable () -> Date = Date.init,
                 http: any HTTPClient = CurlHTTPClient())
     {
         self.secretKey = secretKey
+        self.state = Mutex(State(notificationURLs: notificationURLs))
         self.domain = domain
         self.deliveryAttempts = max(1, deliveryAttempts)
         self.retryDelay = retryDelay
@@ -75,6 +84,12 @@ public final class ProdamusEmulator: Sendable {
 
     /// Every notification sent so far, retries and resends included, oldest first.
     public var webhooksSent: [SentWebhook] { state.withLock { $0.webhooksSent } }
+
+    /// The LK's notification URLs; a change applies to later deliveries and resends, as in the LK.
+    public var notificationURLs: [String] {
+        get { state.withLock { $0.notificationURLs } }
+        set { state.withLock { $0.notificationURLs = newValue } }
+    }
 
     /// The payment page: `GET /` and `POST /pay`.
     public func router() -> Router<BasicRequestContext> {
@@ -106,8 +121,9 @@ public final class ProdamusEmulator: Sendable {
         case .success(let checked): link = checked
         }
         let payment = state.withLock { state in
-            let payment = Payment(id: String(state.nextOrderID), orderNum: link.orderID, notificationURL: link.notificationURL,
-                                  fields: notificationFields(link, prodamusID: String(state.nextOrderID)), attempts: 0)
+            let payment = Payment(id: String(state.nextOrderID), orderNum: link.orderID,
+                                  linkNotificationURL: link.sys == nil ? nil : link.notificationURL,
+                                  fields: notificationFields(link, prodamusID: String(state.nextOrderID)))
             state.nextOrderID += 1
             state.payments.append(payment)
             return payment
@@ -117,8 +133,13 @@ public final class ProdamusEmulator: Sendable {
             return Self.html(.ok, ProdamusEmulatorPage.paid(orderNum: link.orderID))
         }
         let separator = success.contains("?") ? "&" : "?"
-        let back = "_payform_status=success&_payform_id=\(payment.id)&_payform_order_id=\(ProdamusEmulatorForm.urlencode(link.orderID))"
-        return .redirect(to: success + separator + back, type: .normal)
+        var back = ProdamusEmulatorForm([
+            ("_payform_status", .text("success")), ("_payform_id", .text(payment.id)), ("_payform_order_id", .text(link.orderID)),
+        ])
+        // Reference §1.4: Prodamus signs the other `_payform_*` parameters with the page's key
+        // (`Hmac::create`, as the OpenCart module that checks `_payform_sign` verifies it).
+        back["_payform_sign"] = .text(back.signature(secret: secretKey))
+        return .redirect(to: success + separator + back.query, type: .normal)
     }
 
     /// The link's data if its signature is right and it names a product.

@@ -19,9 +19,13 @@ public struct Sandbox: Sendable {
     /// The variables to run the hub with.
     public let environment: [String: String]
 
-    /// `siteURL` is the hub's public address, for the chat page's links back to the site and dashboard.
+    /// `siteURL` is the hub's public address, for the chat page's links back to the site and
+    /// dashboard and for the Prodamus notifications.
     public static func start(siteURL: String) async throws -> Sandbox {
-        let prodamusEmulator = ProdamusEmulator(secretKey: secretKey)
+        // The hub's links carry no `sys` (it is agreed with Prodamus per integration), so their
+        // urlNotification does not count: like a real shop, the sandbox's LK names the hub's
+        // webhook, at the Prodamus connector's default webhook_path.
+        let prodamusEmulator = ProdamusEmulator(secretKey: secretKey, notificationURLs: [siteURL + "/hooks/prodamus"])
         let prodamus = try await EmulatorServer.start(prodamusEmulator.router(), name: "prodamus")
         let telegramEmulator = TelegramEmulator(token: botToken, botUsername: botUsername)
         telegramEmulator.addGroup(id: groupID, title: "Сеансы (песочница)", hasProtectedContent: true)

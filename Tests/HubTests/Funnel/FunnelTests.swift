@@ -25,6 +25,8 @@ import Testing
         }
         let port = TestHTTP.freePort()
         let hubURL = "http://127.0.0.1:\(port)"
+        // The hub's links have no `sys`, so Prodamus notifies the URL set in the shop's LK.
+        prodamus.notificationURLs = [hubURL + "/hooks/prodamus"]
         let database = folder.root.appendingPathComponent("hub.db").path
         let hub = try HubProcess(environment: [
             "HUB_DATABASE_URL": "sqlite:" + database, "HUB_FLOWS": folder.flows,
