@@ -20,11 +20,12 @@ public final class TelegramEmulator: Sendable {
 
     let state: Mutex<State>
 
-    /// Creates an emulator for the bot with this token.
-    public init(token: String, botUsername: String = "session_hub_bot", botID: Int64 = 7000000001) {
+    /// Creates an emulator for the bot with this token. The bot's user id is the token's number,
+    /// as on Telegram, unless given.
+    public init(token: String, botUsername: String = "session_hub_bot", botID: Int64? = nil) {
         self.token = token
         self.botUsername = botUsername
-        self.botID = botID
+        self.botID = botID ?? Int64(token.prefix { $0.isNumber }) ?? 7000000001
         self.state = Mutex(State())
     }
 

@@ -136,6 +136,14 @@ struct TelegramAccessTests {
             let asked = Int(Date().timeIntervalSince1970) - 60
             #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "requested_at": .number(Double(asked))]) == ["found": true, "member_id": .string(id)])
             #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "left")
+            // Something else touching the member after the request (a /start, an edit) is not leaving.
+            try await funnel.database.execute("UPDATE funnel_members SET left_at = $2 WHERE id = $1",
+                                              [.string(id), .number(Double((asked - 30) * 1000))])
+            try await funnel.database.execute("UPDATE funnel_members SET updated_at = $2 WHERE id = $1",
+                                              [.string(id), .number(Double((asked + 30) * 1000))])
+            #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "requested_at": .number(Double(asked))])["found"] == true)
+            #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "joined")
+            #expect(try await funnel.call("mark_left", ["telegram_id": 555])["found"] == true)
             #expect(try await funnel.call("mark_joined", ["telegram_id": 555, "requested_at": .number(Double(asked + 3600))])["found"] == true)
             #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "joined")
             // Removed by the admin while the join was on its way: a late mark_joined leaves it removed.

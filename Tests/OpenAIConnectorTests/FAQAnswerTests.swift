@@ -107,6 +107,10 @@ import Testing
         let big = folder.appendingPathComponent("faq.md")
         try Data(repeating: UInt8(ascii: "a"), count: 3_000_000).write(to: big)
         #expect(KnowledgeFile(path: big.path, logger: logger).text()?.count == KnowledgeFile.maxCharacters)
+        // A link (a mounted ConfigMap, `ln -s`) is followed to its file.
+        let link = folder.appendingPathComponent("kb.md")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: big)
+        #expect(KnowledgeFile(path: link.path, logger: logger).text()?.count == KnowledgeFile.maxCharacters)
     }
 }
 

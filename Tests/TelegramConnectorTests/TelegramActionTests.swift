@@ -261,6 +261,39 @@ import Testing
         let event = try #require(await sink.stored.last)
         #expect(event.trigger == "operator_reply")
         #expect(event.payload["chat_id"]?.telegramID == newID)
+        #expect(event.payload["reply_to_bot"] == false)
+
+        // A relay made after the move goes to the new chat and says so, so replies there map back.
+        h.emulator.addGroup(id: newID, title: "Операторы", hasProtectedContent: false)
+        await h.emulator.userSends("/start", from: H.ada)
+        let sent = try await connector.perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "Где ссылка?"], key: "r:ask"))
+        let relayed = try await connector.perform(H.call("relay_to_operators", [
+            "from_chat_id": .id(H.ada.id), "message_id": sent["message_id"] ?? .null, "header": "Клиент Ada",
+        ], key: "r:relay"))
+        #expect(relayed["operators_chat_id"]?.telegramID == newID)
+        #expect(h.emulator.messages(to: newID).last?.messageID == relayed["operators_message_id"]?.telegramID)
+    }
+
+    /// Only a reply to this bot's own message counts: an anonymous admin posts as a bot too.
+    @Test func aReplyToThisBotIsToldFromAReplyToAnotherBot() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let sink = RecordingSink()
+        let connector = try h.connector(sink)
+        let chat: Value = ["id": .id(H.operatorsID), "type": "supergroup", "title": "Операторы"]
+        func reply(_ id: Int, to author: Value) -> Value {
+            ["update_id": .number(Double(id)), "message": [
+                "message_id": .number(Double(id)), "date": 0, "chat": chat, "text": "ответ",
+                "from": ["id": .id(H.operatorUser.id), "is_bot": false, "first_name": "Оператор"],
+                "reply_to_message": ["message_id": 5, "date": 0, "chat": chat, "from": author],
+            ]]
+        }
+        let anonymousAdmin: Value = ["id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"]
+        let thisBot: Value = ["id": 7000000001, "is_bot": true, "first_name": "Session Hub", "username": "session_hub_bot"]
+        #expect(try await connector.deliver(try #require(TelegramUpdate(reply(911, to: anonymousAdmin)))) == true)
+        #expect(await sink.stored.last?.payload["reply_to_bot"] == false)
+        #expect(try await connector.deliver(try #require(TelegramUpdate(reply(912, to: thisBot)))) == true)
+        #expect(await sink.stored.last?.payload["reply_to_bot"] == true)
     }
 
     @Test func botInfoGivesTheDeepLinkBase() async throws {

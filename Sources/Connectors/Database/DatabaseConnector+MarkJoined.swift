@@ -29,7 +29,7 @@ extension DatabaseConnector {
     func markJoined(_ inputs: Fields) async throws -> Value {
         let telegramID = try inputs.requireWholeNumber(Key.telegramID)
         let link = inputs.text(Key.inviteLink)
-        // Milliseconds, like updated_at (clamped to ±100,000 years). Without a date the request
+        // Milliseconds, like left_at (clamped to ±100,000 years). Without a date the request
         // counts as later than any leaving (2^53 ms: past every date, and exact as a number).
         let requested: Int64 = try inputs.optionalWholeNumber(Key.requestedAt).map { min(max($0, -Self.farSeconds), Self.farSeconds) * 1000 }
             ?? 1 << 53
@@ -50,7 +50,7 @@ extension DatabaseConnector {
                     joined_at = CASE WHEN status = 'joined' THEN joined_at ELSE $2 END,
                     updated_at = CASE WHEN status = 'joined' THEN updated_at ELSE $2 END,
                     status = 'joined'
-                WHERE telegram_id = $1 AND status <> 'removed' AND NOT (status = 'left' AND updated_at > $3)
+                WHERE telegram_id = $1 AND status <> 'removed' AND NOT (status = 'left' AND left_at > $3)
                 RETURNING id
                 """, [.int(telegramID), now, .int(requested)])
             let id = try rows.first?[Key.id] ?? db.query("SELECT id FROM funnel_members WHERE telegram_id = $1", [.int(telegramID)]).first?[Key.id]

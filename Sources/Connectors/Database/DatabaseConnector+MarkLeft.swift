@@ -23,7 +23,7 @@ extension DatabaseConnector {
                 return [Key.found: false, Key.memberID: nil]
             }
             try db.execute("""
-                UPDATE funnel_members SET status = 'left', updated_at = $2
+                UPDATE funnel_members SET status = 'left', updated_at = $2, left_at = $2
                 WHERE id = $1 AND status NOT IN ('left', 'removed')
                 """, [id, .int(Self.now())])
             return [Key.found: true, Key.memberID: id]

@@ -217,3 +217,15 @@ extension FunnelSchema {
         ["ALTER TABLE funnel_support_messages ADD COLUMN operators_chat_id BIGINT"]
     }
 }
+
+extension FunnelSchema {
+    /// When a member left the group: a join request made before it is over (see `mark_joined`).
+    /// Not `updated_at`, which a re-registration or a /start also moves.
+    static let leftAt = SchemaMigration(version: 6, name: "funnel-left-at") { _ in
+        [
+            "ALTER TABLE funnel_members ADD COLUMN left_at BIGINT",
+            // Members who left before: their last change is the best date there is.
+            "UPDATE funnel_members SET left_at = updated_at WHERE status = 'left'",
+        ]
+    }
+}

@@ -28,7 +28,9 @@ final class KnowledgeFile: Sendable {
 
     /// The file's current text, or nil when there is no file.
     func text() -> String? {
-        guard let path else { return nil }
+        guard let configured = path else { return nil }
+        // Through symlinks (a mounted ConfigMap, `ln -s`): the file they lead to is the knowledge.
+        let path = URL(fileURLWithPath: configured).resolvingSymlinksInPath().path
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
             cache.withLock { $0 = nil }
             return nil

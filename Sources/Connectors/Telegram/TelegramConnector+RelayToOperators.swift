@@ -35,7 +35,8 @@ extension TelegramConnector {
         if done["operators_message_id"] == nil {
             let copied = try await api.call("copyMessage", ["chat_id": .id(operators), "from_chat_id": .id(from), "message_id": .id(message)])
             done["operators_message_id"] = .id(try Self.messageID(copied, method: "copyMessage"))
-            done["operators_chat_id"] = .id(operators)
+            // The chat it went to: after a move to a supergroup the API follows the new id.
+            done["operators_chat_id"] = .id(api.migrated.withLock { $0[operators] } ?? operators)
             try await effects.remember(call.idempotencyKey, action: call.action, done)
         }
         trace(call, "telegram message relayed to operators", ["chat.id": "\(from)", "message.id": "\(message)"])

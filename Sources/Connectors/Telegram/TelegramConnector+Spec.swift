@@ -138,7 +138,7 @@ extension TelegramConnector {
                 .output("text", .string, "the reply's text (or caption)"),
                 .output("command", .string, "the command a reply of one is, without '/' and '@bot' (\"close\"); empty otherwise"),
                 .output("reply_to_message_id", .integer, "the operators' chat message replied to (relay_to_operators' operators_message_id)"),
-                .output("reply_to_bot", .boolean, "whether that message was a bot's (a relay, a header, a notice) rather than an operator's"),
+                .output("reply_to_bot", .boolean, "whether that message was this bot's (a relay, a header, a notice) rather than a person's"),
                 .output("chat_id", .integer, "the operators' chat (copy the reply to the client from here)"),
                 userFields("the operator"),
                 .output("message_id", .integer, "the reply's id in the operators' chat"),

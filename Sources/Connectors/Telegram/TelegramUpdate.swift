@@ -21,9 +21,9 @@ struct TelegramUpdate: Sendable {
 
     /// The trigger name and event payload, or `nil` for updates no trigger covers
     /// (group chatter, edits, the bot's own membership).
-    func event(groupID: Int64?, operatorsChatID: Int64?) -> (trigger: String, payload: Value)? {
+    func event(groupID: Int64?, operatorsChatID: Int64?, botID: Int64? = nil) -> (trigger: String, payload: Value)? {
         if let message = json["message"], case .object = message {
-            return Self.message(message, operatorsChatID: operatorsChatID)
+            return Self.message(message, operatorsChatID: operatorsChatID, botID: botID)
         }
         if let query = json["callback_query"], case .object = query {
             return ("callback", [
@@ -49,7 +49,7 @@ struct TelegramUpdate: Sendable {
         return nil
     }
 
-    private static func message(_ message: Value, operatorsChatID: Int64?) -> (trigger: String, payload: Value)? {
+    private static func message(_ message: Value, operatorsChatID: Int64?, botID: Int64?) -> (trigger: String, payload: Value)? {
         let chatID = message["chat"]?["id"]?.telegramID
         let text = message["text"]?.stringValue ?? ""
         let media = Self.media(message)
@@ -60,7 +60,9 @@ struct TelegramUpdate: Sendable {
                 // `/close@session_hub_bot` as `close`: in a group, clients add the bot's name.
                 "command": .string(command(in: message)?.command ?? ""),
                 "reply_to_message_id": replyTo,
-                "reply_to_bot": .bool(message["reply_to_message"]?["from"]?["is_bot"]?.boolValue == true),
+                // This bot's: an anonymous admin posts as a bot too (@GroupAnonymousBot).
+                "reply_to_bot": .bool(botID.map { message["reply_to_message"]?["from"]?["id"]?.telegramID == $0 }
+                    ?? (message["reply_to_message"]?["from"]?["is_bot"]?.boolValue == true)),
                 "chat_id": message["chat"]?["id"] ?? .null,
                 "from": user(message["from"]),
                 "message_id": message["message_id"] ?? .null,

@@ -75,10 +75,12 @@ public struct HubSettings: Sendable {
 extension HubSettings {
     /// The connector instances for a command that acts on them: `hub.yaml`'s errors stop it, as
     /// they stop `hub serve`, instead of leaving it to act on other instances than the hub's.
+    /// A secret not set in this shell is no such error: these commands never use its value.
     public func checkedCatalog(registry: ConnectorRegistry) throws -> Catalog {
         let (catalog, diagnostics, source) = catalog(registry: registry)
-        guard !diagnostics.hasErrors else {
-            throw StartupError(diagnostics: diagnostics, sources: source.map { [configPath: $0] } ?? [:])
+        let errors = diagnostics.filter { $0.severity == .error && $0.code != "missing-env" }
+        guard errors.isEmpty else {
+            throw StartupError(diagnostics: errors, sources: source.map { [configPath: $0] } ?? [:])
         }
         return catalog
     }

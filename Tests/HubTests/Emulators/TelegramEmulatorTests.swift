@@ -29,7 +29,7 @@ struct TelegramEmulatorTests {
             // Method names are case-insensitive; GET with a query string works too.
             let get = try await api.raw(method: "GET", path: "/bot\(Self.token)/GETME", body: nil, contentType: nil)
             #expect(get.status == 200)
-            #expect(get.body["result"]?["id"] == 7000000001)
+            #expect(get.body["result"]?["id"] == 123456)
 
             let wrongToken = try await api.raw(method: "POST", path: "/bot123456:WRONG/getMe", body: nil, contentType: nil)
             #expect(wrongToken.status == 401)
@@ -205,7 +205,7 @@ struct TelegramEmulatorTests {
             #expect(link.hasPrefix("https://t.me/+"))
             #expect(created.body["result"]?["creates_join_request"] == true)
             #expect(created.body["result"]?["is_revoked"] == false)
-            #expect(created.body["result"]?["creator"]?["id"] == 7000000001)
+            #expect(created.body["result"]?["creator"]?["id"] == 123456)
             #expect(telegram.inviteLinks.first?.name == "order-8f3a")
 
             let requestID = await telegram.userRequestsToJoin(groupID: Self.groupID, via: link, from: Self.ada)

@@ -68,6 +68,17 @@ import Testing
         #expect(known.status == 0 && known.output.contains("no runs"))
     }
 
+    /// A secret this shell does not have is not needed to write the schema or queue a run.
+    @Test func anUnsetSecretInTheConfigDoesNotStopSchema() async throws {
+        let folder = try FlowFolder(Self.flows)
+        defer { folder.remove() }
+        try "connectors:\n  payments:\n    type: prodamus\n    secret_key: ${UNSET_SECRET_FOR_TEST}\n"
+            .write(to: folder.root.appendingPathComponent("hub.yaml"), atomically: true, encoding: .utf8)
+        let schema = try await Self.hub(["schema"], in: folder)
+        #expect(schema.status == 0, "\(schema.output)")
+        #expect(schema.output.contains("payments.payment_link"))
+    }
+
     @Test func aMissingConfigStopsSchemaAndRun() async throws {
         let folder = try FlowFolder(Self.flows)
         defer { folder.remove() }
