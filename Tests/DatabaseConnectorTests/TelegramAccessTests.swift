@@ -24,6 +24,12 @@ struct TelegramAccessTests {
             let unknown = try await funnel.call("bind_telegram", ["token": "not-a-token", "telegram_id": 111])
             #expect(unknown["found"] == false)
             #expect(unknown["id"] == .null)
+
+            // A plain /start: the member bound to this user, nobody else's; nothing changes hands.
+            let plain = try await funnel.call("bind_telegram", ["token": "", "telegram_id": 111])
+            #expect(plain["found"] == true && plain["id"] == member["id"]! && plain["conflict"] == false)
+            #expect(try await funnel.call("bind_telegram", ["telegram_id": 222])["found"] == false)
+            #expect(try await funnel.rows("SELECT telegram_id FROM funnel_members").map(\.values) == [[111]])
         }
     }
 

@@ -3,14 +3,15 @@ import Flows
 extension DatabaseConnector {
     static let bindTelegramSpec = ActionSpec(
         name: "bind_telegram",
-        summary: "Binds the Telegram user who opened the bot's deep link to the member with that token; never moves a member to another Telegram user.",
+        summary: "Binds the Telegram user who opened the bot's deep link to the member with that token; never moves a member to another Telegram user. "
+            + "Without a token (a plain /start) it finds the member already bound to that user.",
         inputs: [
-            .required(Key.token, .string, "the token from /start TOKEN"),
+            .optional(Key.token, .string, "the token from /start TOKEN; empty for a plain /start"),
             .required(Key.telegramID, .integer, "the Telegram user id who sent it"),
             .optional(Key.username, .string, "their @username, if any"),
         ],
         outputs: [
-            .output(Key.found, .boolean, "whether the token belongs to a member"),
+            .output(Key.found, .boolean, "whether the token belongs to a member (without a token: whether one is bound to this user)"),
             .output(Key.id, .string, "the member's id"),
             .output(Key.fullName, .string, "full name as registered"),
             .output(Key.status, .choice(MemberStatus.all), "the member's status"),
@@ -32,14 +33,17 @@ extension DatabaseConnector {
     )
 
     func bindTelegram(_ inputs: Fields) async throws -> Value {
-        let token = try inputs.requireText(Key.token)
+        let token = inputs.text(Key.token).flatMap { $0.isEmpty ? nil : $0 }
         let telegramID = try inputs.requireWholeNumber(Key.telegramID)
         let username = inputs.text(Key.username).map { $0.hasPrefix("@") ? String($0.dropFirst()) : $0 }
         return try await transaction { db in try Self.bind(token: token, telegramID: telegramID, username: username, db) }
     }
 
-    private static func bind(token: String, telegramID: Int64, username: String?, _ db: any SQLConnection) throws -> Value {
-        guard let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE token = $1", [.string(token)]).first,
+    private static func bind(token: String?, telegramID: Int64, username: String?, _ db: any SQLConnection) throws -> Value {
+        // A plain /start: the member this user is bound to already, so a paid client who lost the
+        // invite is not sent to pay again.
+        let lookup = token.map { ("token", Value.string($0)) } ?? ("telegram_id", .int(telegramID))
+        guard let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(lookup.0) = $1", [lookup.1]).first,
               let id = row[Key.id]?.stringValue
         else {
             return [Key.found: false, Key.id: nil, Key.fullName: nil, Key.status: nil, Key.paid: false, Key.joined: false,

@@ -77,6 +77,14 @@ import Testing
         let link = try #require(telegram.inviteLinks.first)
         #expect(link.createsJoinRequest)
         #expect(invite.text?.contains(link.inviteLink) == true)
+        // A plain /start from that account (the invite lost): the way in again, not "pay on the site".
+        let sentBefore = telegram.messages(to: Self.payer.id).count
+        await telegram.userSends("/start", from: Self.payer)
+        let again = try await Self.eventually {
+            telegram.messages(to: Self.payer.id).dropFirst(sentBefore).first { $0.text?.contains("https://t.me/+") == true }
+        }
+        #expect(again.text?.contains(link.inviteLink) == true)
+        #expect(!telegram.messages(to: Self.payer.id).contains { $0.text?.contains("оплатите") == true })
 
         // 5. Someone else using the forwarded link is declined; the payer is let in, and the link revoked.
         await telegram.userRequestsToJoin(groupID: Self.groupID, via: link.inviteLink, from: Self.stranger)
