@@ -11,7 +11,7 @@ extension TelegramConnector: HealthReporting {
         async let mode = modeCheck()
         let (bot, botID) = await botCheck()
         let group = await groupChecks(botID: botID)
-        return await [mode, bot] + group + [operatorsCheck()]
+        return await [mode, bot] + group + [operatorsCheck(botID: botID)]
     }
 
     // MARK: - Intake
@@ -152,11 +152,33 @@ extension TelegramConnector: HealthReporting {
 
     // MARK: - Operators
 
-    func operatorsCheck() -> HealthCheck {
-        guard let chat = settings.operatorsChatID else {
+    /// The operators' chat must exist and hold the bot: a wrong id sends every hand-over nowhere
+    /// while the client is told an operator will answer.
+    func operatorsCheck(botID: Int64?) async -> HealthCheck {
+        guard let configured = settings.operatorsChatID else {
             return .warning("operators", "no operators' chat (TELEGRAM_OPERATORS_CHAT_ID): support chats cannot be handed to a person",
                             russian: "Чат операторов не указан (TELEGRAM_OPERATORS_CHAT_ID): передать клиента живому человеку некуда.")
         }
-        return .ok("operators", "operators' chat \(chat) is configured", russian: "Чат операторов указан (\(chat)).")
+        let chat = api.migrated.withLock { $0[configured] } ?? configured
+        do {
+            let info = try await api.call("getChat", ["chat_id": .id(chat)], timeout: Self.healthTimeout)
+            let title = info["title"]?.stringValue ?? "\(chat)"
+            if let botID {
+                let member = try await api.call("getChatMember", ["chat_id": .id(chat), "user_id": .id(botID)], timeout: Self.healthTimeout)
+                if ["left", "kicked"].contains(member["status"]?.stringValue ?? "") {
+                    return .error("operators", "the bot is not in the operators' chat '\(title)': add it there, or hand-overs go nowhere",
+                                  russian: "Бота нет в чате операторов «\(title)»: добавьте его, иначе передать клиента оператору не получится.")
+                }
+            }
+            return .ok("operators", "operators' chat '\(title)' (\(chat)): the bot is there", russian: "Чат операторов «\(title)»: бот в нём.")
+        } catch let error as ConnectorError where error.disposition == .permanent {
+            return .error("operators", "cannot reach the operators' chat \(chat) (\(error.message)): check TELEGRAM_OPERATORS_CHAT_ID "
+                              + "and that the bot was added there; until then a client handed over waits for nobody",
+                          russian: "Чат операторов \(chat) недоступен: проверьте TELEGRAM_OPERATORS_CHAT_ID и что бот добавлен в чат. "
+                              + "Пока это так, клиент, переданный оператору, ответа не получит.")
+        } catch {
+            return .error("operators", "cannot check the operators' chat \(chat) (\(Self.describe(error)))",
+                          russian: "Нет связи с Telegram: проверить чат операторов не удалось.")
+        }
     }
 }

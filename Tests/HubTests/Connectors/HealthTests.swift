@@ -41,7 +41,7 @@ import Testing
                 "telegram.bot: ok: bot @session_hub_bot is reachable",
                 "telegram.group_protection: ok: group 'Сеансы': content protection is on",
                 "telegram.group_admin: ok: the bot is an administrator of the group and can invite users",
-                "telegram.operators: ok: operators' chat -100555 is configured",
+                "telegram.operators: ok: operators' chat 'Операторы' (-100555): the bot is there",
                 "zoom.oauth: ok: Server-to-Server OAuth token obtained",
                 "zoom.link: ok: standing meeting link configured (zoom.link)",
                 "online: 0 errors, 0 warnings",
@@ -110,6 +110,21 @@ import Testing
             for secret in Services.secrets + ["wrong-zoom-secret", "sk-wrong-key-123456", "123456"] {
                 #expect(!(run.output + run.errors).contains(secret))
             }
+        }
+    }
+}
+
+extension HealthTests {
+    /// A wrong operators' chat is an error now, not when a client is handed over to nobody.
+    @Test func aWrongOperatorsChatIsAnError() async throws {
+        try await Services.with(protected: true) { services in
+            var environment = services.environment
+            environment["TELEGRAM_OPERATORS_CHAT_ID"] = "-100999"
+            let run = try await CheckRun.run(environment, in: services.folder)
+            #expect(run.status == 1)
+            #expect(run.output.contains("\n\ntelegram.operators: error: cannot reach the operators' chat -100999 (Telegram refused getChat: Bad Request: chat not found): "
+                + "check TELEGRAM_OPERATORS_CHAT_ID and that the bot was added there; until then a client handed over waits for nobody\n\n"),
+                    "\(run.output)")
         }
     }
 }
