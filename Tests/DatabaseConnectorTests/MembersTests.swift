@@ -123,6 +123,17 @@ struct MembersTests {
             let stored = try #require(payments.first?["raw_payload"]?.stringValue)
             #expect(try Value(json: stored) == payload)
             #expect(payments.first?["note"] == .null)
+            #expect(second["paid_again"] == .null)
+
+            // The same order paid a second time (another Prodamus order): noted once, said so.
+            var twice = inputs
+            twice["provider_order_id"] = "7654321"
+            for _ in 0..<2 {
+                let repeated = try await funnel.call("mark_paid", twice)
+                #expect(repeated["newly_paid"] == false && repeated["paid_again"] == "7654321")
+            }
+            let noted = try await funnel.rows("SELECT provider_order_id, note FROM funnel_payments")
+            #expect(noted.first?.values == ["1234567", "paid again: 3000.00 by provider order 7654321"])
 
             // Registering again after paying opens a new order; the paid one stays as it was.
             let renewal = try await funnel.register()
@@ -162,6 +173,17 @@ struct MembersTests {
             #expect(paid["newly_paid"] == true)
             #expect(paid["status"] == "joined")
             #expect(try await funnel.rows("SELECT note FROM funnel_payments WHERE order_id = $1", [renewal["order_id"]!]).first?["note"] == "paid in cash")
+        }
+    }
+
+    @Test("a member the admin removed stays removed when a payment comes in", arguments: TestFunnel.available)
+    func removedStaysRemoved(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let id = try await funnel.paidMember(phone: "+79160000003", telegramID: 43)
+            try await funnel.database.execute("UPDATE funnel_members SET status = 'removed' WHERE id = $1", [.string(id)])
+            let renewal = try await funnel.register(phone: "+79160000003", email: nil)
+            let paid = try await funnel.call("mark_paid", ["order": renewal["order_id"]!, "amount": "3000.00", "provider_order_id": "555"])
+            #expect(paid["newly_paid"] == true && paid["status"] == "removed" && paid["paid"] == false)
         }
     }
 

@@ -37,6 +37,7 @@ extension DatabaseConnector {
         static let note = "note"
         static let newlyPaid = "newly_paid"
         static let mismatch = "mismatch"
+        static let paidAgain = "paid_again"
 
         // Invites.
         static let memberID = "member_id"

@@ -3,7 +3,8 @@ import Flows
 extension DatabaseConnector {
     static let markPaidSpec = ActionSpec(
         name: "mark_paid",
-        summary: "Records a successful payment of one of our orders and marks its member paid; paying the same order twice changes nothing. "
+        summary: "Records a successful payment of one of our orders and marks its member paid (a member the admin removed stays removed); "
+            + "the same payment reported again changes nothing, and a second payment of a paid order is noted on it for the admin. "
             + "A payment of less than the order's amount, or in another currency, is recorded but does not mark it paid.",
         inputs: [
             .required(Key.order, .string, "our order number (the order_id upsert_member gave)"),
@@ -19,6 +20,7 @@ extension DatabaseConnector {
             .output(Key.orderID, .string, "our order number"),
             .output(Key.amount, .string, "the amount recorded for the order"),
             .output(Key.mismatch, .string, "why a payment did not mark the order paid (less than its amount, another currency); null otherwise"),
+            .output(Key.paidAgain, .string, "the provider's id of a second payment of an order already paid (money to give back); null otherwise"),
         ] + memberOutputs,
         hasSideEffects: true,
         example: """
@@ -80,6 +82,11 @@ extension DatabaseConnector {
             out[Key.mismatch] = .string(mismatch)
             return .object(out)
         }
+        if let again = try paidAgain(report, now: now, db) {
+            var out = try result(report, newlyPaid: false, db)
+            out[Key.paidAgain] = .string(again)
+            return .object(out)
+        }
         // The status test in the WHERE makes the first caller win: a second webhook, or a resumed
         // run, changes no row and learns it was not the first.
         let updated = try db.query("""
@@ -91,13 +98,32 @@ extension DatabaseConnector {
             """, [.string(report.order), now, .optionalString(report.amount), .optionalString(report.currency),
                   .optionalString(report.providerOrderID), .optionalString(report.payload), .optionalString(report.note)])
         if let memberID = updated.first?[Key.memberID] {
+            // A member the admin removed stays removed: paying again is not the admin's word.
             try db.execute("""
                 UPDATE funnel_members SET paid_at = $2, updated_at = $2,
-                    status = CASE WHEN status = 'joined' THEN status ELSE 'paid' END
+                    status = CASE WHEN status IN ('joined', 'removed') THEN status ELSE 'paid' END
                 WHERE id = $1
                 """, [memberID, now])
         }
         return .object(try result(report, newlyPaid: !updated.isEmpty, db))
+    }
+
+    /// A second payment of an order already paid (the link paid twice: the back button, the bot's
+    /// button while the first webhook was late): the provider's order id differs from the one on
+    /// record. It is noted on the order once, for the admin to give the money back; nil otherwise.
+    private static func paidAgain(_ report: PaymentReport, now: Value, _ db: any SQLConnection) throws -> String? {
+        guard let again = report.providerOrderID,
+              let paid = try db.query("SELECT provider_order_id, note FROM funnel_payments WHERE order_id = $1 AND status = 'paid'",
+                                      [.string(report.order)]).first,
+              let first = paid[Key.providerOrderID]?.stringValue, first != again
+        else { return nil }
+        let line = "paid again: \(report.amount ?? "?") by provider order \(again)"
+        let note = paid[Key.note]?.stringValue ?? ""
+        if !note.contains("provider order \(again)") {
+            try db.execute("UPDATE funnel_payments SET note = $2 WHERE order_id = $1",
+                           [.string(report.order), .string(note.isEmpty ? line : note + "\n" + line)])
+        }
+        return again
     }
 
     /// Why the report does not pay its (unpaid) order, or nil when it does or there is nothing to compare.
@@ -128,6 +154,7 @@ extension DatabaseConnector {
             out[Key.orderID] = .null
             out[Key.amount] = .null
             out[Key.mismatch] = .null
+            out[Key.paidAgain] = .null
             return out
         }
         var out = member(row)
@@ -136,6 +163,7 @@ extension DatabaseConnector {
         out[Key.orderID] = payment[Key.orderID] ?? .null
         out[Key.amount] = payment[Key.amount] ?? .null
         out[Key.mismatch] = .null
+        out[Key.paidAgain] = .null
         return out
     }
 }
