@@ -34,7 +34,7 @@ struct SpecTests {
                 #expect(try await funnel.rows("SELECT COUNT(*) AS n FROM \(table)").first?["n"] == 0, "\(table)")
             }
             #expect(try await funnel.rows("SELECT component, version FROM hub_migrations WHERE component = 'database' ORDER BY version").map(\.values)
-                == [["database", 1], ["database", 2], ["database", 3], ["database", 4], ["database", 5], ["database", 6]])
+                == [["database", 1], ["database", 2], ["database", 3], ["database", 4], ["database", 5], ["database", 6], ["database", 7]])
         }
     }
 

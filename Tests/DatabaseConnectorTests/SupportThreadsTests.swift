@@ -36,7 +36,7 @@ struct SupportThreadsTests {
 
             // Binding the account later (/start TOKEN) shows up on the next message.
             let member = try await funnel.register(name: "Борис Петров", phone: "+79160000102", email: nil)
-            try await funnel.call("bind_telegram", ["token": member["token"]!, "telegram_id": 7002])
+            try await funnel.bindThroughMemberToken(member, telegramID: 7002)
             let bound = try await funnel.call("support_thread", ["telegram_id": 7002], key: "r4:thread")
             #expect(bound["member_found"] == true)
             #expect(bound["summary"] == "Борис Петров · +79160000102 · не оплачено")

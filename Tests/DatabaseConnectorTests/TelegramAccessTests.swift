@@ -10,9 +10,16 @@ struct TelegramAccessTests {
         try await TestFunnel.with(kind) { funnel in
             let member = try await funnel.register()
             let token = member["token"]!
+            // Before the order is paid its link binds nobody: the user is kept on the order.
             let first = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 111, "username": "@anna"])
             #expect(first == ["found": true, "id": member["id"]!, "full_name": "Анна Петрова", "status": "registered", "paid": false,
                               "joined": false, "order_id": member["order_id"]!, "conflict": false])
+            #expect(try await funnel.rows("SELECT telegram_id FROM funnel_members").map(\.values) == [[.null]])
+            let early = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 222])
+            #expect(early["conflict"] == true, "the order's first opener holds it")
+            // Paid: its opener is bound, and the link goes on working for them alone.
+            let paid = try await funnel.call("mark_paid", ["order": member["order_id"]!, "amount": "3000.00"])
+            #expect(paid["telegram_id"] == 111)
             let again = try await funnel.call("bind_telegram", ["token": token, "telegram_id": "111", "username": "anna_new"])
             #expect(again["conflict"] == false)
             let stranger = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 222, "username": "thief"])
@@ -37,10 +44,11 @@ struct TelegramAccessTests {
     func oneMemberPerTelegramUser(kind: TestDatabaseKind) async throws {
         try await TestFunnel.with(kind) { funnel in
             let stale = try await funnel.register(phone: "+79160000010", email: nil)
-            try await funnel.call("bind_telegram", ["token": stale["token"]!, "telegram_id": 333])
+            try await funnel.bindThroughMemberToken(stale, telegramID: 333)
             let paidID = try await funnel.paidMember(phone: "+79160000011", telegramID: 333)
             #expect(try await funnel.rows("SELECT id FROM funnel_members WHERE telegram_id = 333").map { $0["id"] } == [.string(paidID)])
             let third = try await funnel.register(phone: "+79160000012", email: nil)
+            try await funnel.call("mark_paid", ["order": third["order_id"]!, "amount": "3000.00"])
             let result = try await funnel.call("bind_telegram", ["token": third["token"]!, "telegram_id": 333])
             #expect(result["conflict"] == true)
             #expect(try await funnel.rows("SELECT id FROM funnel_members WHERE telegram_id = 333").map { $0["id"] } == [.string(paidID)])
@@ -106,7 +114,7 @@ struct TelegramAccessTests {
             try await funnel.call("record_invite", ["member_id": .string(id), "telegram_id": 555, "invite_link": "https://t.me/+NEW", "expires_at": later])
 
             let unpaid = try await funnel.register(phone: "+79160000031", email: nil)
-            try await funnel.call("bind_telegram", ["token": unpaid["token"]!, "telegram_id": 666])
+            try await funnel.bindThroughMemberToken(unpaid, telegramID: 666)
             try await funnel.call("record_invite", ["member_id": unpaid["id"]!, "telegram_id": 666, "invite_link": "https://t.me/+UNPAID"])
 
             let late = try await funnel.paidMember(phone: "+79160000032", telegramID: 777)
@@ -156,6 +164,42 @@ struct TelegramAccessTests {
             try await funnel.database.execute("UPDATE funnel_members SET status = 'removed' WHERE id = $1", [.string(id)])
             #expect(try await funnel.call("mark_joined", ["telegram_id": 555]) == ["found": true, "member_id": .string(id)])
             #expect(try await funnel.call("find_member", ["id": .string(id)])["status"] == "removed")
+        }
+    }
+}
+
+/// Knowing a client's phone is not being the client: registering with it gives a link to one's own
+/// order, which lets a Telegram account in only once that order is paid.
+@Suite("db: deep links are per order")
+struct OrderLinkTests {
+    @Test("someone registering with a client's phone cannot take the client's place", arguments: TestFunnel.available)
+    func aKnownPhoneGivesNoWayIn(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let client = try await funnel.register(name: "Анна Петрова")
+            let stranger = try await funnel.register(name: "Кто-то", email: "other@example.com")
+            #expect(stranger["id"] == client["id"] && stranger["token"] != client["token"])
+            // The stranger opens their own link: nobody is bound, nothing is paid.
+            let opened = try await funnel.call("bind_telegram", ["token": stranger["token"]!, "telegram_id": 666])
+            #expect(opened["paid"] == false && opened["conflict"] == false)
+            // The client pays their order and opens its link: theirs is the account bound.
+            let paid = try await funnel.call("mark_paid", ["order": client["order_id"]!, "amount": "3000.00"])
+            #expect(paid["telegram_id"] == .null)
+            let bound = try await funnel.call("bind_telegram", ["token": client["token"]!, "telegram_id": 111])
+            #expect(bound["paid"] == true && bound["conflict"] == false)
+            // The stranger's link still lets nobody in: their order is unpaid, and the member is the client's.
+            let again = try await funnel.call("bind_telegram", ["token": stranger["token"]!, "telegram_id": 666])
+            #expect(again["paid"] == false && again["conflict"] == true)
+            #expect(try await funnel.rows("SELECT telegram_id FROM funnel_members").map(\.values) == [[111]])
+        }
+    }
+
+    @Test("a client who opens the link before the payment arrives is bound by the payment", arguments: TestFunnel.available)
+    func theOpenerIsBoundWhenPaid(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let client = try await funnel.register()
+            #expect(try await funnel.call("bind_telegram", ["token": client["token"]!, "telegram_id": 111])["paid"] == false)
+            let paid = try await funnel.call("mark_paid", ["order": client["order_id"]!, "amount": "3000.00"])
+            #expect(paid["newly_paid"] == true && paid["telegram_id"] == 111)
         }
     }
 }

@@ -3,7 +3,8 @@ import Flows
 extension DatabaseConnector {
     static let bindTelegramSpec = ActionSpec(
         name: "bind_telegram",
-        summary: "Binds the Telegram user who opened the bot's deep link to the member with that token; never moves a member to another Telegram user. "
+        summary: "Binds the Telegram user who opened the bot's deep link to the member whose paid order has that token; never moves a member "
+            + "to another Telegram user. An unpaid order's token binds nobody yet: the user is kept on the order and bound when it is paid. "
             + "Without a token (a plain /start) it finds the member already bound to that user.",
         inputs: [
             .optional(Key.token, .string, "the token from /start TOKEN; empty for a plain /start"),
@@ -40,9 +41,15 @@ extension DatabaseConnector {
     }
 
     private static func bind(token: String?, telegramID: Int64, username: String?, _ db: any SQLConnection) throws -> Value {
-        // A plain /start: the member this user is bound to already, so a paid client who lost the
-        // invite is not sent to pay again.
-        let lookup = token.map { ("token", Value.string($0)) } ?? ("telegram_id", .int(telegramID))
+        var orderMember: Value?
+        if let token, let order = try db.query("SELECT order_id, status, member_id FROM funnel_payments WHERE token = $1", [.string(token)]).first {
+            guard order[Key.status]?.stringValue == "paid" else { return try awaitPayment(order, token: token, telegramID: telegramID, db) }
+            orderMember = order[Key.memberID]
+        }
+        // A paid order's member; for a token of no order, the member's own (links handed out before
+        // orders had tokens); for a plain /start, the member this user is bound to already, so a
+        // paid client who lost the invite is not sent to pay again.
+        let lookup = orderMember.map { ("id", $0) } ?? token.map { ("token", Value.string($0)) } ?? ("telegram_id", .int(telegramID))
         guard let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(lookup.0) = $1", [lookup.1]).first,
               let id = row[Key.id]?.stringValue
         else {
@@ -59,25 +66,13 @@ extension DatabaseConnector {
                 conflict = true
             }
         } else {
-            // One Telegram user may hold one member. A stale binding on an unpaid registration (the
-            // same person registered twice) gives way; a paid one does not.
-            let other = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE telegram_id = $1", [.int(telegramID)]).first
-            if let other, isPaid(other) {
-                conflict = true
-            } else {
-                if let other {
-                    try db.execute("UPDATE funnel_members SET telegram_id = NULL, telegram_username = NULL, updated_at = $2 WHERE id = $1",
-                                   [other[Key.id] ?? .null, now])
-                }
-                // Only while still unbound: on PostgreSQL two users opening one link at the same
-                // moment both read it unbound, and the later would take it over. The loser's
-                // transaction rolls back and its step is retried, finding the link taken.
-                let bound = try db.execute("""
-                    UPDATE funnel_members SET telegram_id = $2, telegram_username = $3, updated_at = $4 WHERE id = $1 AND telegram_id IS NULL
-                    """, [.string(id), .int(telegramID), .optionalString(username), now])
-                guard bound == 1 else {
-                    throw ConnectorError(code: "bound-meanwhile", "member \(id) was bound to a Telegram user at the same moment; trying again")
-                }
+            switch try attach(memberID: id, telegramID: telegramID, username: username, now: now, db) {
+            case .attached: break
+            case .holdsAnotherPaidMember: conflict = true
+            case .boundMeanwhile:
+                // On PostgreSQL two users opening one link at the same moment both read it unbound.
+                // The loser's transaction rolls back and its step is retried, finding the link taken.
+                throw ConnectorError(code: "bound-meanwhile", "member \(id) was bound to a Telegram user at the same moment; trying again")
             }
         }
         let orderID = try db.query("""
@@ -91,4 +86,42 @@ extension DatabaseConnector {
             Key.orderID: orderID, Key.conflict: .bool(conflict),
         ]
     }
+
+    /// An unpaid order's link: nobody is bound yet (the link went to whoever registered, which
+    /// proves nothing), but the user is kept on the order, and `mark_paid` binds them when it is
+    /// paid. The answer is about this order: not paid, its number for the payment button.
+    private static func awaitPayment(_ order: SQLRow, token: String, telegramID: Int64, _ db: any SQLConnection) throws -> Value {
+        // The first to open it holds it, as with a member: a forwarded link does not take it over.
+        try db.execute("UPDATE funnel_payments SET telegram_id = $2 WHERE token = $1 AND status <> 'paid' AND telegram_id IS NULL",
+                       [.string(token), .int(telegramID)])
+        let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE token = $1", [.string(token)]).first?[Key.telegramID]?.int64
+        let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE id = $1", [order[Key.memberID] ?? .null]).first
+        let bound = row?[Key.telegramID]?.int64 ?? opener
+        let status = row?[Key.status]?.stringValue
+        return [
+            Key.found: true, Key.id: row?[Key.id] ?? .null, Key.fullName: row?[Key.fullName] ?? .null, Key.status: .optionalString(status),
+            Key.paid: false, Key.joined: .bool(status == MemberStatus.joined && bound == telegramID),
+            Key.orderID: order[Key.orderID] ?? .null, Key.conflict: .bool(bound != nil && bound != telegramID),
+        ]
+    }
+
+    enum Attachment { case attached, holdsAnotherPaidMember, boundMeanwhile }
+
+    /// Binds an unbound member to a Telegram user. One user holds one member: a stale binding on
+    /// an unpaid registration (the same person registered twice) gives way; a paid one does not.
+    static func attach(memberID id: String, telegramID: Int64, username: String?, now: Value, _ db: any SQLConnection) throws -> Attachment {
+        let other = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE telegram_id = $1", [.int(telegramID)]).first
+        if let other, other[Key.id]?.stringValue != id {
+            if isPaid(other) { return .holdsAnotherPaidMember }
+            try db.execute("UPDATE funnel_members SET telegram_id = NULL, telegram_username = NULL, updated_at = $2 WHERE id = $1",
+                           [other[Key.id] ?? .null, now])
+        }
+        // Only while still unbound: two users at the same moment must not both take it.
+        let bound = try db.execute("""
+            UPDATE funnel_members SET telegram_id = $2, telegram_username = COALESCE($3, telegram_username), updated_at = $4
+            WHERE id = $1 AND telegram_id IS NULL
+            """, [.string(id), .int(telegramID), .optionalString(username), now])
+        return bound == 1 ? .attached : .boundMeanwhile
+    }
 }
+

@@ -104,6 +104,13 @@ extension DatabaseConnector {
                     status = CASE WHEN status IN ('joined', 'removed') THEN status ELSE 'paid' END
                 WHERE id = $1
                 """, [memberID, now])
+            // Whoever opened this order's link before it was paid is its payer's account: bound now,
+            // unless the member has one already (or that account holds another paid member).
+            if let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE order_id = $1", [.string(report.order)]).first?[Key.telegramID]?.int64,
+               let member = memberID.stringValue,
+               try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [memberID]).first?[Key.telegramID]?.isNull ?? false {
+                _ = try attach(memberID: member, telegramID: opener, username: nil, now: now, db)
+            }
         }
         return .object(try result(report, newlyPaid: !updated.isEmpty, db))
     }

@@ -14,7 +14,7 @@ extension DatabaseConnector {
         ],
         outputs: [
             .output(Key.id, .string, "the member's id"),
-            .output(Key.token, .string, "the deep-link token for the bot; unchanged when the client registers again"),
+            .output(Key.token, .string, "the deep-link token of this registration's order: /start with it binds the Telegram account once that order is paid"),
             .output(Key.orderID, .string, "our order number to send to the payment provider"),
             .output(Key.amount, .string, "the amount of that order, e.g. \"3000.00\""),
             .output(Key.currency, .string, "its currency"),
@@ -85,10 +85,9 @@ extension DatabaseConnector {
                 ORDER BY created_at DESC LIMIT 1
                 """, [.string(email)]).first
         }
-        let id: String, token: String, status: String
+        let id: String, status: String
         if let existing {
             id = existing[Key.id]?.stringValue ?? ""
-            token = existing[Key.token]?.stringValue ?? ""
             status = existing[Key.status]?.stringValue ?? MemberStatus.registered
             try db.execute("""
                 UPDATE funnel_members SET full_name = $2, phone = COALESCE($3, phone), city = COALESCE($4, city),
@@ -97,31 +96,24 @@ extension DatabaseConnector {
                 """, [.string(id), .string(r.fullName), .optionalString(r.phone), .optionalString(r.city), .optionalString(r.email), now])
         } else {
             id = RecordID.make()
-            token = Crypto.token(bytes: 18)
             status = MemberStatus.registered
+            // The member's own token only serves links handed out before orders had tokens.
             try db.execute("""
                 INSERT INTO funnel_members (id, full_name, phone, city, email, status, token, created_at, updated_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
                 """, [.string(id), .string(r.fullName), .optionalString(r.phone), .optionalString(r.city), .optionalString(r.email),
-                      .string(status), .string(token), now])
+                      .string(status), .string(Crypto.token(bytes: 18)), now])
         }
 
-        let pending = try db.query("""
-            SELECT order_id FROM funnel_payments WHERE member_id = $1 AND status = 'pending'
-            ORDER BY created_at DESC LIMIT 1
-            """, [.string(id)]).first?[Key.orderID]?.stringValue
-        let orderID: String
-        if let pending {
-            orderID = pending
-            try db.execute("UPDATE funnel_payments SET amount = $2, currency = $3 WHERE order_id = $1",
-                           [.string(orderID), .string(r.amount), .string(r.currency)])
-        } else {
-            orderID = OrderNumber.make(prefix: orderPrefix)
-            try db.execute("""
-                INSERT INTO funnel_payments (id, member_id, order_id, provider, amount, currency, status, created_at)
-                VALUES ($1, $2, $3, 'prodamus', $4, $5, 'pending', $6)
-                """, [.string(RecordID.make()), .string(id), .string(orderID), .string(r.amount), .string(r.currency), now])
-        }
+        // A new order, with a token of its own, for every registration: whoever registers with a
+        // known phone gets a link to their own order, never to another's, and its token lets a
+        // Telegram account in only once that order is paid.
+        let orderID = OrderNumber.make(prefix: orderPrefix)
+        let token = Crypto.token(bytes: 18)
+        try db.execute("""
+            INSERT INTO funnel_payments (id, member_id, order_id, provider, amount, currency, status, token, created_at)
+            VALUES ($1, $2, $3, 'prodamus', $4, $5, 'pending', $6, $7)
+            """, [.string(RecordID.make()), .string(id), .string(orderID), .string(r.amount), .string(r.currency), .string(token), now])
         return [
             Key.id: .string(id), Key.token: .string(token), Key.orderID: .string(orderID),
             Key.amount: .string(r.amount), Key.currency: .string(r.currency),

@@ -26,7 +26,7 @@ public struct DatabaseConnector: Connector {
     )
 
     /// The `funnel_*` tables, applied by the hub under the component name "database".
-    public static var migrations: [SchemaMigration] { [FunnelSchema.initial, FunnelSchema.support, FunnelSchema.memberSearch, FunnelSchema.revokedInvites, FunnelSchema.supportChat, FunnelSchema.leftAt] }
+    public static var migrations: [SchemaMigration] { [FunnelSchema.initial, FunnelSchema.support, FunnelSchema.memberSearch, FunnelSchema.revokedInvites, FunnelSchema.supportChat, FunnelSchema.leftAt, FunnelSchema.orderTokens] }
 
     let database: any SQLDatabase
     /// The admin's named queries, by name.

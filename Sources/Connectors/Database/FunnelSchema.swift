@@ -229,3 +229,17 @@ extension FunnelSchema {
         ]
     }
 }
+
+extension FunnelSchema {
+    /// Each order carries its own deep-link token, and the Telegram user who opened it before it
+    /// was paid. A member's token used to be handed to whoever registered with their phone, who
+    /// could then bind their own Telegram account to that member; an order's token binds only
+    /// once the order is paid (see `bind_telegram`, `mark_paid`).
+    static let orderTokens = SchemaMigration(version: 7, name: "funnel-order-tokens") { _ in
+        [
+            "ALTER TABLE funnel_payments ADD COLUMN token TEXT",
+            "ALTER TABLE funnel_payments ADD COLUMN telegram_id BIGINT",
+            "CREATE UNIQUE INDEX funnel_payments_token ON funnel_payments (token)",
+        ]
+    }
+}

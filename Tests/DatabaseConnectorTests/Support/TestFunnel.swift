@@ -105,6 +105,13 @@ struct TestFunnel {
                                          "email": email.map(Value.string) ?? .null, "city": .string(city), "amount": amount])
     }
 
+    /// Binds a registered, unpaid client to a Telegram user through the member's own token, as
+    /// links handed out before orders had tokens still do (an unpaid order's token binds nobody).
+    func bindThroughMemberToken(_ member: Value, telegramID: Int) async throws {
+        let token = try await rows("SELECT token FROM funnel_members WHERE id = $1", [member["id"] ?? .null]).first?["token"]
+        try await call("bind_telegram", ["token": token ?? .null, "telegram_id": .number(Double(telegramID))])
+    }
+
     /// Registers, pays and binds a client to a Telegram user; returns the member id.
     func paidMember(phone: String, telegramID: Int) async throws -> String {
         let member = try await register(phone: phone, email: nil)
