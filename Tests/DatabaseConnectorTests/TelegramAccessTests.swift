@@ -28,7 +28,7 @@ struct TelegramAccessTests {
             let rows = try await funnel.rows("SELECT telegram_id, telegram_username FROM funnel_members")
             #expect(rows.map(\.values) == [[111, "anna_new"]])
 
-            let unknown = try await funnel.call("bind_telegram", ["token": "not-a-token", "telegram_id": 111])
+            let unknown = try await funnel.call("bind_telegram", ["token": "not-a-token", "telegram_id": 999])
             #expect(unknown["found"] == false)
             #expect(unknown["id"] == .null)
 
@@ -200,6 +200,48 @@ struct OrderLinkTests {
             #expect(try await funnel.call("bind_telegram", ["token": client["token"]!, "telegram_id": 111])["paid"] == false)
             let paid = try await funnel.call("mark_paid", ["order": client["order_id"]!, "amount": "3000.00"])
             #expect(paid["newly_paid"] == true && paid["telegram_id"] == 111)
+        }
+    }
+}
+
+extension OrderLinkTests {
+    @Test("a second paid order of a paid member binds nobody new and says the member had paid", arguments: TestFunnel.available)
+    func aSecondPaymentBindsNobodyNew(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            // The client paid but has not opened the bot; someone with their phone pays a second order.
+            let client = try await funnel.register()
+            try await funnel.call("mark_paid", ["order": client["order_id"]!, "amount": "3000.00", "provider_order_id": "p1"])
+            let stranger = try await funnel.register(name: "Кто-то")
+            try await funnel.call("bind_telegram", ["token": stranger["token"]!, "telegram_id": 666])
+            let second = try await funnel.call("mark_paid", ["order": stranger["order_id"]!, "amount": "3000.00", "provider_order_id": "p2"])
+            #expect(second["newly_paid"] == true && second["already_paid"] == true && second["telegram_id"] == .null)
+            // The client's own link still lets them in.
+            let bound = try await funnel.call("bind_telegram", ["token": client["token"]!, "telegram_id": 111])
+            #expect(bound["paid"] == true && bound["conflict"] == false)
+        }
+    }
+
+    @Test("a renewal's link opened from the member's own account, and a /start with no token in it, answer for the member", arguments: TestFunnel.available)
+    func ownAccountAndStrayPayload(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let id = try await funnel.paidMember(phone: "+79160000050", telegramID: 505)
+            let renewal = try await funnel.register(phone: "+79160000050", email: nil)
+            let own = try await funnel.call("bind_telegram", ["token": renewal["token"]!, "telegram_id": 505])
+            #expect(own["id"] == .string(id) && own["paid"] == true && own["conflict"] == false)
+            let stray = try await funnel.call("bind_telegram", ["token": "ad-campaign-7", "telegram_id": 505])
+            #expect(stray["id"] == .string(id) && stray["paid"] == true)
+        }
+    }
+
+    @Test("a webhook after the admin marked the order paid by hand is that payment; a later one is a second", arguments: TestFunnel.available)
+    func manualThenWebhook(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let client = try await funnel.register()
+            try await funnel.call("mark_paid", ["order": client["order_id"]!, "note": "paid in cash"])
+            let late = try await funnel.call("mark_paid", ["order": client["order_id"]!, "amount": "3000.00", "provider_order_id": "p1"])
+            #expect(late["newly_paid"] == false && late["paid_again"] == .null)
+            let second = try await funnel.call("mark_paid", ["order": client["order_id"]!, "amount": "3000.00", "provider_order_id": "p2"])
+            #expect(second["paid_again"] == "p2")
         }
     }
 }

@@ -43,15 +43,25 @@ extension DatabaseConnector {
     private static func bind(token: String?, telegramID: Int64, username: String?, _ db: any SQLConnection) throws -> Value {
         var orderMember: Value?
         if let token, let order = try db.query("SELECT order_id, status, member_id FROM funnel_payments WHERE token = $1", [.string(token)]).first {
-            guard order[Key.status]?.stringValue == "paid" else { return try awaitPayment(order, token: token, telegramID: telegramID, db) }
+            let holder = try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [order[Key.memberID] ?? .null]).first?[Key.telegramID]?.int64
+            // Unpaid, and not the member's own account (a renewal's link): wait for the payment.
+            if order[Key.status]?.stringValue != "paid", holder != telegramID,
+               let waiting = try awaitPayment(order, token: token, telegramID: telegramID, db) {
+                return waiting
+            }
             orderMember = order[Key.memberID]
         }
         // A paid order's member; for a token of no order, the member's own (links handed out before
-        // orders had tokens); for a plain /start, the member this user is bound to already, so a
-        // paid client who lost the invite is not sent to pay again.
-        let lookup = orderMember.map { ("id", $0) } ?? token.map { ("token", Value.string($0)) } ?? ("telegram_id", .int(telegramID))
-        guard let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(lookup.0) = $1", [lookup.1]).first,
-              let id = row[Key.id]?.stringValue
+        // orders had tokens); for a plain /start, or a payload that is no token (an ad's tag), the
+        // member this user is bound to already, so a paid client who lost the invite is not sent
+        // to pay again.
+        let lookups: [(String, Value)] = (orderMember.map { [("id", $0)] } ?? token.map { [("token", Value.string($0))] } ?? [])
+            + (orderMember == nil ? [("telegram_id", .int(telegramID))] : [])
+        var found: SQLRow?
+        for (column, value) in lookups where found == nil {
+            found = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(column) = $1", [value]).first
+        }
+        guard let row = found, let id = row[Key.id]?.stringValue
         else {
             return [Key.found: false, Key.id: nil, Key.fullName: nil, Key.status: nil, Key.paid: false, Key.joined: false,
                     Key.orderID: nil, Key.conflict: false]
@@ -89,12 +99,15 @@ extension DatabaseConnector {
 
     /// An unpaid order's link: nobody is bound yet (the link went to whoever registered, which
     /// proves nothing), but the user is kept on the order, and `mark_paid` binds them when it is
-    /// paid. The answer is about this order: not paid, its number for the payment button.
-    private static func awaitPayment(_ order: SQLRow, token: String, telegramID: Int64, _ db: any SQLConnection) throws -> Value {
+    /// paid. The answer is about this order: not paid, its number for the payment button. Nil when
+    /// the order turned out paid meanwhile (on PostgreSQL the payment may commit between the reads).
+    private static func awaitPayment(_ order: SQLRow, token: String, telegramID: Int64, _ db: any SQLConnection) throws -> Value? {
         // The first to open it holds it, as with a member: a forwarded link does not take it over.
         try db.execute("UPDATE funnel_payments SET telegram_id = $2 WHERE token = $1 AND status <> 'paid' AND telegram_id IS NULL",
                        [.string(token), .int(telegramID)])
-        let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE token = $1", [.string(token)]).first?[Key.telegramID]?.int64
+        let now = try db.query("SELECT telegram_id, status FROM funnel_payments WHERE token = $1", [.string(token)]).first
+        if now?[Key.status]?.stringValue == "paid" { return nil }
+        let opener = now?[Key.telegramID]?.int64
         let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE id = $1", [order[Key.memberID] ?? .null]).first
         let bound = row?[Key.telegramID]?.int64 ?? opener
         let status = row?[Key.status]?.stringValue
@@ -105,11 +118,11 @@ extension DatabaseConnector {
         ]
     }
 
-    enum Attachment { case attached, holdsAnotherPaidMember, boundMeanwhile }
+    public enum Attachment: Sendable { case attached, holdsAnotherPaidMember, boundMeanwhile }
 
     /// Binds an unbound member to a Telegram user. One user holds one member: a stale binding on
     /// an unpaid registration (the same person registered twice) gives way; a paid one does not.
-    static func attach(memberID id: String, telegramID: Int64, username: String?, now: Value, _ db: any SQLConnection) throws -> Attachment {
+    public static func attach(memberID id: String, telegramID: Int64, username: String?, now: Value, _ db: any SQLConnection) throws -> Attachment {
         let other = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE telegram_id = $1", [.int(telegramID)]).first
         if let other, other[Key.id]?.stringValue != id {
             if isPaid(other) { return .holdsAnotherPaidMember }

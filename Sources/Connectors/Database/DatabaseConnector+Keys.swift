@@ -38,6 +38,7 @@ extension DatabaseConnector {
         static let newlyPaid = "newly_paid"
         static let mismatch = "mismatch"
         static let paidAgain = "paid_again"
+        static let alreadyPaid = "already_paid"
 
         // Invites.
         static let memberID = "member_id"

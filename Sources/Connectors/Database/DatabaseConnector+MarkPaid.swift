@@ -21,6 +21,7 @@ extension DatabaseConnector {
             .output(Key.amount, .string, "the amount recorded for the order"),
             .output(Key.mismatch, .string, "why a payment did not mark the order paid (less than its amount, another currency); null otherwise"),
             .output(Key.paidAgain, .string, "the provider's id of a second payment of an order already paid (money to give back); null otherwise"),
+            .output(Key.alreadyPaid, .boolean, "the member had paid another order before this one: a renewal, or a double payment (two tabs, the bot's button)"),
         ] + memberOutputs,
         hasSideEffects: true,
         example: """
@@ -97,7 +98,9 @@ extension DatabaseConnector {
             RETURNING member_id
             """, [.string(report.order), now, .optionalString(report.amount), .optionalString(report.currency),
                   .optionalString(report.providerOrderID), .optionalString(report.payload), .optionalString(report.note)])
+        var alreadyPaid = false
         if let memberID = updated.first?[Key.memberID] {
+            alreadyPaid = !(try db.query("SELECT paid_at FROM funnel_members WHERE id = $1", [memberID]).first?[Key.paidAt]?.isNull ?? true)
             // A member the admin removed stays removed: paying again is not the admin's word.
             try db.execute("""
                 UPDATE funnel_members SET paid_at = $2, updated_at = $2,
@@ -105,14 +108,17 @@ extension DatabaseConnector {
                 WHERE id = $1
                 """, [memberID, now])
             // Whoever opened this order's link before it was paid is its payer's account: bound now,
-            // unless the member has one already (or that account holds another paid member).
-            if let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE order_id = $1", [.string(report.order)]).first?[Key.telegramID]?.int64,
+            // unless the member has one already (or that account holds another paid member), or the
+            // member had paid before: then this payer may be someone else who knew the phone.
+            if !alreadyPaid, let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE order_id = $1", [.string(report.order)]).first?[Key.telegramID]?.int64,
                let member = memberID.stringValue,
                try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [memberID]).first?[Key.telegramID]?.isNull ?? false {
                 _ = try attach(memberID: member, telegramID: opener, username: nil, now: now, db)
             }
         }
-        return .object(try result(report, newlyPaid: !updated.isEmpty, db))
+        var out = try result(report, newlyPaid: !updated.isEmpty, db)
+        out[Key.alreadyPaid] = .bool(alreadyPaid)
+        return .object(out)
     }
 
     /// A second payment of an order already paid (the link paid twice: the back button, the bot's
@@ -121,9 +127,14 @@ extension DatabaseConnector {
     private static func paidAgain(_ report: PaymentReport, now: Value, _ db: any SQLConnection) throws -> String? {
         guard let again = report.providerOrderID,
               let paid = try db.query("SELECT provider_order_id, note FROM funnel_payments WHERE order_id = $1 AND status = 'paid'",
-                                      [.string(report.order)]).first,
-              let first = paid[Key.providerOrderID]?.stringValue, first != again
+                                      [.string(report.order)]).first
         else { return nil }
+        guard let first = paid[Key.providerOrderID]?.stringValue else {
+            // Marked paid by hand before the webhook came: this is that payment; keep its id.
+            try db.execute("UPDATE funnel_payments SET provider_order_id = $2 WHERE order_id = $1", [.string(report.order), .string(again)])
+            return nil
+        }
+        guard first != again else { return nil }
         let line = "paid again: \(report.amount ?? "?") by provider order \(again)"
         let note = paid[Key.note]?.stringValue ?? ""
         if !note.contains("provider order \(again)") {
@@ -162,6 +173,7 @@ extension DatabaseConnector {
             out[Key.amount] = .null
             out[Key.mismatch] = .null
             out[Key.paidAgain] = .null
+            out[Key.alreadyPaid] = false
             return out
         }
         var out = member(row)
@@ -171,6 +183,7 @@ extension DatabaseConnector {
         out[Key.amount] = payment[Key.amount] ?? .null
         out[Key.mismatch] = .null
         out[Key.paidAgain] = .null
+        out[Key.alreadyPaid] = false
         return out
     }
 }

@@ -1,3 +1,4 @@
+import DatabaseConnector
 import Flows
 import Foundation
 import Hummingbird
@@ -36,8 +37,12 @@ extension AdminDashboard {
         let accounts = accounts
         let outcome = try await store.database.transaction { db -> String in
             let now = Value.millis(Store.now())
-            var order = try db.query("SELECT order_id FROM funnel_payments WHERE member_id = $1 AND status <> 'paid' ORDER BY created_at DESC LIMIT 1",
-                                     [.string(id)]).first?["order_id"]?.stringValue
+            // The order a payment did not settle (its note says why) or whose link the client opened,
+            // before any other unpaid one: every registration makes an order.
+            var order = try db.query("""
+                SELECT order_id FROM funnel_payments WHERE member_id = $1 AND status <> 'paid'
+                ORDER BY CASE WHEN note IS NOT NULL OR telegram_id IS NOT NULL THEN 0 ELSE 1 END, created_at DESC LIMIT 1
+                """, [.string(id)]).first?["order_id"]?.stringValue
             if order == nil {
                 let paid = try db.query("SELECT COUNT(*) AS n FROM funnel_payments WHERE member_id = $1 AND status = 'paid'", [.string(id)])
                 if (paid.first?["n"]?.intValue ?? 0) > 0 { return "already" }
@@ -60,6 +65,11 @@ extension AdminDashboard {
                         status = CASE WHEN status = 'joined' THEN status ELSE 'paid' END
                     WHERE id = $1
                     """, [memberID, now])
+                // The account that opened this order's link, as db.mark_paid binds it.
+                if let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE order_id = $1", [.string(order!)]).first?["telegram_id"]?.intValue.map(Int64.init),
+                   try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [memberID]).first?["telegram_id"]?.isNull ?? false {
+                    _ = try DatabaseConnector.attach(memberID: id, telegramID: opener, username: nil, now: now, db)
+                }
             }
             try accounts.audit(db, admin: admin, action: "mark_paid", subject: "member:" + id,
                                details: ["order": .string(order!), "amount": amount.map(Value.string) ?? .null, "note": .string(note)])

@@ -29,6 +29,8 @@ import Testing
     func markPaidChangesTheMemberAndWritesTheAudit(_ kind: TestDatabaseKind) async throws {
         try await AdminHarness.with(kind) { harness, client in
             let id = try await harness.addMember(name: "Борис", phone: "+79990000003")
+            // The client opened the bot from the order's link before paying: marking it paid binds that account.
+            try await harness.store.database.execute("UPDATE funnel_payments SET telegram_id = 4242 WHERE member_id = $1", [.string(id)])
             let browser = try await AdminBrowser.signIn(client)
             let csrf = try await browser.csrf(client)
             let response = try await browser.post(client, "/admin/members/\(id)/paid", [("csrf", csrf), ("note", "оплата наличными"), ("amount", "2500")])
@@ -38,6 +40,7 @@ import Testing
             let member = try #require(try await db.query("SELECT status, paid_at FROM funnel_members WHERE id = $1", [.string(id)]).first)
             #expect(member["status"] == "paid")
             #expect(member["paid_at"]?.millisValue != nil)
+            #expect(try await db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [.string(id)]).first?["telegram_id"] == 4242)
             let payment = try #require(try await db.query("SELECT status, amount, note, paid_at FROM funnel_payments WHERE member_id = $1", [.string(id)]).first)
             #expect(payment["status"] == "paid")
             #expect(payment["amount"] == "2500.00")
