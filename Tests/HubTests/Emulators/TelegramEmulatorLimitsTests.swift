@@ -121,18 +121,6 @@ struct TelegramEmulatorLimitsTests {
     // MARK: Support
 
     private func withBot(_ body: (TelegramEmulator, BotAPI) async throws -> Void) async throws {
-        let telegram = TelegramEmulator(token: Self.token)
-        telegram.addGroup(id: Self.groupID, title: "Group", hasProtectedContent: false)
-        let server = try await EmulatorServer.start(telegram.router(), name: "telegram")
-        let api = BotAPI(base: server.baseURL, token: Self.token)
-        do {
-            try await body(telegram, api)
-        } catch {
-            await telegram.shutdown()
-            await server.stop()
-            throw error
-        }
-        await telegram.shutdown()
-        await server.stop()
+        try await BotAPI.withEmulator(token: Self.token, groupID: Self.groupID, body)
     }
 }

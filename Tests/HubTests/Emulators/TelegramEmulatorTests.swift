@@ -374,18 +374,7 @@ struct TelegramEmulatorTests {
     // MARK: Support
 
     private func withBot(_ body: (TelegramEmulator, BotAPI) async throws -> Void) async throws {
-        let telegram = TelegramEmulator(token: Self.token)
-        let server = try await EmulatorServer.start(telegram.router(), name: "telegram")
-        let api = BotAPI(base: server.baseURL, token: Self.token)
-        do {
-            try await body(telegram, api)
-        } catch {
-            await telegram.shutdown()
-            await server.stop()
-            throw error
-        }
-        await telegram.shutdown()
-        await server.stop()
+        try await BotAPI.withEmulator(token: Self.token, body)
     }
 
     /// Polls a condition every 50 ms for at most 5 s.
@@ -455,5 +444,25 @@ private final class WebhookReceiver: Sendable {
             return Response(status: accept ? .ok : .internalServerError)
         }
         return router
+    }
+}
+
+extension BotAPI {
+    /// An emulator for the bot with `token` (and the group `groupID`, when given) on a loopback
+    /// port, with a client for its Bot API; stopped when `body` ends.
+    static func withEmulator(token: String, groupID: Int64? = nil, _ body: (TelegramEmulator, BotAPI) async throws -> Void) async throws {
+        let telegram = TelegramEmulator(token: token)
+        if let groupID { telegram.addGroup(id: groupID, title: "Group", hasProtectedContent: false) }
+        let server = try await EmulatorServer.start(telegram.router(), name: "telegram")
+        let api = BotAPI(base: server.baseURL, token: token)
+        do {
+            try await body(telegram, api)
+        } catch {
+            await telegram.shutdown()
+            await server.stop()
+            throw error
+        }
+        await telegram.shutdown()
+        await server.stop()
     }
 }
