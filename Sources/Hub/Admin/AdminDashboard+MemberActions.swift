@@ -19,6 +19,7 @@ extension AdminDashboard {
             guard fields["confirm"] == "yes" else { return try await memberPage(id, session, problem: AdminText.labels["forget_hint"], status: .badRequest) }
             return try await forget(id, telegramID: telegramID, session)
         case "invite", "remove": return try await telegramAction(id, action: action, telegramID: telegramID, session)
+        case "restore": return try await restore(id, session)
         default:
             return render("message", status: .notFound, session: session, ["title": AdminText.notFound, "problem": AdminText.notFound])
         }
@@ -193,6 +194,24 @@ extension AdminDashboard {
             return try await memberPage(id, session, problem: AdminText.telegramFailed(message), status: .badGateway)
         }
         return Self.redirect("/admin/members/\(id)?notice=\(action == "invite" ? "invited" : "removed")")
+    }
+
+    /// Undoes a removal: the member is paid again if they ever paid (a payment that came while
+    /// they were removed included), registered otherwise; "resend invite" then lets them in.
+    private func restore(_ id: String, _ session: AdminSession) async throws -> Response {
+        let admin = session.admin
+        let accounts = accounts
+        let restored = try await store.database.transaction { db -> Bool in
+            let changed = try db.execute("""
+                UPDATE funnel_members SET status = CASE WHEN paid_at IS NULL THEN 'registered' ELSE 'paid' END, updated_at = $2
+                WHERE id = $1 AND status = 'removed'
+                """, [.string(id), .millis(Store.now())])
+            guard changed == 1 else { return false }
+            try accounts.audit(db, admin: admin, action: "restore", subject: "member:" + id, details: [:])
+            return true
+        }
+        guard restored else { return try await memberPage(id, session, problem: AdminText.notRemoved, status: .conflict) }
+        return Self.redirect("/admin/members/\(id)?notice=restored")
     }
 
     /// The running connector instance of a type (`telegram`), whatever its instance name.

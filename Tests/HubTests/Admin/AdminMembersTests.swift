@@ -243,4 +243,27 @@ import Testing
             #expect(stats.contains("\"joined\":1"))
         }
     }
+
+    /// A member removed by the admin who paid again (or was removed by mistake) gets access back:
+    /// paid again, with the removal and its undoing in the audit.
+    @Test(arguments: TestDatabases.available)
+    func restoreUndoesARemoval(_ kind: TestDatabaseKind) async throws {
+        try await AdminHarness.with(kind) { harness, client in
+            let id = try await harness.addMember(name: "Вера", phone: "+79990000009", status: "removed")
+            let db = harness.store.database
+            try await db.execute("UPDATE funnel_members SET paid_at = $2 WHERE id = $1", [.string(id), .millis(Store.now())])
+            let browser = try await AdminBrowser.signIn(client)
+            let page = try await browser.get(client, "/admin/members/\(id)")
+            #expect(page.text.contains("/admin/members/\(id)/restore"))
+            let csrf = try await browser.csrf(client)
+            let response = try await browser.post(client, "/admin/members/\(id)/restore", [("csrf", csrf)])
+            #expect(response.headers[.location] == "/admin/members/\(id)?notice=restored")
+            #expect(try await db.query("SELECT status FROM funnel_members WHERE id = $1", [.string(id)]).first?["status"] == "paid")
+            #expect(try await db.query("SELECT action FROM hub_audit_log WHERE subject = $1", [.string("member:" + id)]).map { $0["action"] } == ["restore"])
+            let again = try await browser.post(client, "/admin/members/\(id)/restore", [("csrf", csrf)])
+            #expect(again.status == .conflict)
+            #expect(!(try await browser.get(client, "/admin/members/\(id)")).text.contains("/restore"))
+        }
+    }
 }
+
