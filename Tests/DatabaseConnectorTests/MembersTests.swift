@@ -27,6 +27,18 @@ struct MembersTests {
         }
     }
 
+    @Test("the same registration step again (a run resumed after its result was lost) gives the same order", arguments: TestFunnel.available)
+    func registerStepRepeated(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let inputs: [String: Value] = ["full_name": "Анна", "phone": "+79161234567", "amount": "3000"]
+            let first = try await funnel.call("upsert_member", inputs, key: "reg-run:member")
+            let again = try await funnel.call("upsert_member", inputs, key: "reg-run:member")
+            #expect(again == first)
+            #expect(first["created"] == true)
+            #expect(try await funnel.rows("SELECT COUNT(*) AS n FROM funnel_payments").first?["n"] == 1)
+        }
+    }
+
     @Test("without a phone, the e-mail identifies the client, and a phone given later joins the same member", arguments: TestFunnel.available)
     func emailIdentity(kind: TestDatabaseKind) async throws {
         try await TestFunnel.with(kind) { funnel in

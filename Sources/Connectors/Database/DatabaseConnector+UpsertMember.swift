@@ -3,7 +3,8 @@ import Flows
 extension DatabaseConnector {
     static let upsertMemberSpec = ActionSpec(
         name: "upsert_member",
-        summary: "Registers a client from the landing form, or updates the same client registering again, and gives the order number to pay.",
+        summary: "Registers a client from the landing form, or updates the same client registering again, and gives a new order to pay "
+            + "(the same one when the same step runs again).",
         inputs: [
             .required(Key.fullName, .string, "full name"),
             .optional(Key.phone, .string, "phone, already normalised to E.164: identifies the client"),
@@ -44,7 +45,7 @@ extension DatabaseConnector {
         var currency: String
     }
 
-    func upsertMember(_ inputs: Fields) async throws -> Value {
+    func upsertMember(_ inputs: Fields, key: String) async throws -> Value {
         let amountText = try inputs.require(Key.amount)
         guard let amount = Money.normalise(amountText) else {
             throw ConnectorError.permanent("bad-input", "'amount' must be a non-negative amount like 3000 or 3000.00, found '\(amountText)'")
@@ -63,7 +64,7 @@ extension DatabaseConnector {
         while true {
             attempt += 1
             do {
-                return try await database.transaction { db in try Self.upsert(registration, orderPrefix: prefix, db) }
+                return try await database.transaction { db in try Self.upsert(registration, orderPrefix: prefix, step: key, db) }
             } catch let error as SQLError where error.kind == .uniqueViolation && attempt < 3 {
                 continue
             } catch let error as SQLError {
@@ -72,8 +73,20 @@ extension DatabaseConnector {
         }
     }
 
-    private static func upsert(_ r: Registration, orderPrefix: String, _ db: any SQLConnection) throws -> Value {
+    private static func upsert(_ r: Registration, orderPrefix: String, step: String, _ db: any SQLConnection) throws -> Value {
         let now = Value.int(now())
+        // The same step again (a run resumed after its result was lost): the order it made, not another.
+        let paymentID = "reg:" + step
+        if let made = try db.query("""
+            SELECT p.order_id, p.token, p.amount, p.currency, m.id, m.status, m.created_at = p.created_at AS created FROM funnel_payments p
+            JOIN funnel_members m ON m.id = p.member_id WHERE p.id = $1
+            """, [.string(paymentID)]).first {
+            return [
+                Key.id: made[Key.id] ?? .null, Key.token: made[Key.token] ?? .null, Key.orderID: made[Key.orderID] ?? .null,
+                Key.amount: made[Key.amount] ?? .null, Key.currency: made[Key.currency] ?? .null,
+                Key.status: made[Key.status] ?? .null, Key.created: .bool(made[Key.created]?.boolValue ?? (made[Key.created]?.intValue == 1)),
+            ]
+        }
         var existing: SQLRow?
         if let phone = r.phone {
             existing = try db.query("SELECT id, token, status FROM funnel_members WHERE phone = $1", [.string(phone)]).first
@@ -113,7 +126,7 @@ extension DatabaseConnector {
         try db.execute("""
             INSERT INTO funnel_payments (id, member_id, order_id, provider, amount, currency, status, token, created_at)
             VALUES ($1, $2, $3, 'prodamus', $4, $5, 'pending', $6, $7)
-            """, [.string(RecordID.make()), .string(id), .string(orderID), .string(r.amount), .string(r.currency), .string(token), now])
+            """, [.string(paymentID), .string(id), .string(orderID), .string(r.amount), .string(r.currency), .string(token), now])
         return [
             Key.id: .string(id), Key.token: .string(token), Key.orderID: .string(orderID),
             Key.amount: .string(r.amount), Key.currency: .string(r.currency),

@@ -59,7 +59,7 @@ public struct DatabaseConnector: Connector {
     public func perform(_ call: ActionCall) async throws -> Value {
         let inputs = call.inputs
         switch call.action {
-        case Self.upsertMemberSpec.name: return try await upsertMember(inputs)
+        case Self.upsertMemberSpec.name: return try await upsertMember(inputs, key: call.idempotencyKey)
         case Self.markPaidSpec.name: return try await markPaid(inputs)
         case Self.findMemberSpec.name: return try await findMember(inputs)
         case Self.bindTelegramSpec.name: return try await bindTelegram(inputs)

@@ -87,9 +87,11 @@ struct TestFunnel {
 
     /// Calls an action as the engine would.
     @discardableResult
+    /// Calls an action as a step of a run of its own (a fresh idempotency key each time).
     func call(_ action: String, _ inputs: [String: Value]) async throws -> Value {
-        try await connector.perform(ActionCall(action: action, inputs: Fields(inputs), idempotencyKey: "run-1:step-1",
-                                               runID: "run-1", stepID: "step-1", flow: "test", logger: Logger(label: "test.flow")))
+        let run = UUID().uuidString
+        return try await connector.perform(ActionCall(action: action, inputs: Fields(inputs), idempotencyKey: "\(run):step-1",
+                                                      runID: run, stepID: "step-1", flow: "test", logger: Logger(label: "test.flow")))
     }
 
     /// Rows straight from the database, to check what the actions wrote.
