@@ -20,6 +20,7 @@ extension AdminDashboard {
             return try await forget(id, telegramID: telegramID, session)
         case "invite", "remove": return try await telegramAction(id, action: action, telegramID: telegramID, session)
         case "restore": return try await restore(id, session)
+        case "unbind": return try await unbind(id, session)
         default:
             return render("message", status: .notFound, session: session, ["title": AdminText.notFound, "problem": AdminText.notFound])
         }
@@ -212,6 +213,26 @@ extension AdminDashboard {
         }
         guard restored else { return try await memberPage(id, session, problem: AdminText.notRemoved, status: .conflict) }
         return Self.redirect("/admin/members/\(id)?notice=restored")
+    }
+
+    /// Frees the member from their Telegram account (they changed it, or a stranger opened their
+    /// link first): the client's own link, or /start from the new account with it, binds again.
+    private func unbind(_ id: String, _ session: AdminSession) async throws -> Response {
+        let admin = session.admin
+        let accounts = accounts
+        let unbound = try await store.database.transaction { db -> Bool in
+            let changed = try db.execute("""
+                UPDATE funnel_members SET telegram_id = NULL, telegram_username = NULL, updated_at = $2
+                WHERE id = $1 AND telegram_id IS NOT NULL
+                """, [.string(id), .millis(Store.now())])
+            guard changed == 1 else { return false }
+            // The account kept on the member's unpaid orders goes too, so a payment cannot bind it again.
+            try db.execute("UPDATE funnel_payments SET telegram_id = NULL WHERE member_id = $1 AND status <> 'paid'", [.string(id)])
+            try accounts.audit(db, admin: admin, action: "unbind_telegram", subject: "member:" + id, details: [:])
+            return true
+        }
+        guard unbound else { return try await memberPage(id, session, problem: AdminText.noTelegramID, status: .conflict) }
+        return Self.redirect("/admin/members/\(id)?notice=unbound")
     }
 
     /// The running connector instance of a type (`telegram`), whatever its instance name.

@@ -101,7 +101,7 @@ extension AdminDashboard {
         return [
             "id": row["id"]?.text ?? "", "name": row["full_name"]?.text ?? "", "phone": row["phone"]?.text ?? "",
             "email": row["email"]?.text ?? "", "username": row["telegram_username"]?.text ?? "",
-            "status": status, "status_label": AdminText.status(status), "removed": status == "removed",
+            "status": status, "status_label": AdminText.status(status), "removed": status == "removed", "bound": !(row["telegram_id"] ?? .null).isNull,
             "created": format.date(row["created_at"]?.millisValue), "paid": format.date(row["paid_at"]?.millisValue),
         ]
     }

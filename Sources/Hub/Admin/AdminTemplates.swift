@@ -178,6 +178,7 @@ enum AdminTemplates {
         <div>
         <form method="post" action="/admin/members/{{id}}/invite"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.resend_invite}}</button></form>
         <form method="post" action="/admin/members/{{id}}/remove"><input type="hidden" name="csrf" value="{{csrf}}"><button class="danger" type="submit">{{t.remove_from_group}}</button></form>
+        {{#bound}}<form method="post" action="/admin/members/{{id}}/unbind"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.unbind}}</button></form>{{/bound}}
         {{#removed}}<form method="post" action="/admin/members/{{id}}/restore"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.restore}}</button></form>{{/removed}}
         <form method="post" action="/admin/members/{{id}}/forget"><h2>{{t.forget}}</h2><p>{{t.forget_hint}}</p>
         <input type="hidden" name="csrf" value="{{csrf}}"><label><input type="checkbox" name="confirm" value="yes" required> {{t.forget_confirm}}</label>

@@ -33,7 +33,7 @@ enum AdminText {
         "actions": "Действия", "mark_paid": "Отметить оплату вручную", "mark_paid_button": "Отметить оплату",
         "edit_contacts": "Изменить контакты", "save": "Сохранить",
         "resend_invite": "Отправить приглашение ещё раз", "remove_from_group": "Удалить из группы",
-        "restore": "Вернуть доступ",
+        "restore": "Вернуть доступ", "unbind": "Отвязать Telegram",
         "forget": "Удалить персональные данные", "forget_hint": "Имя, телефон, e-mail, город и username будут стёрты; платежи останутся для бухгалтерии.",
         "forget_confirm": "Да, удалить персональные данные", "audit": "Журнал действий", "admin": "Админ", "action": "Действие",
         "details": "Подробности", "none": "—",
@@ -74,6 +74,7 @@ enum AdminText {
     static let removed = "Участник удалён из группы."
     static let restored = "Доступ возвращён: отправьте приглашение, чтобы участник снова вошёл в группу."
     static let notRemoved = "Участник не удалён: возвращать нечего."
+    static let unbound = "Telegram отвязан: клиент снова откроет бота по своей ссылке со страницы «Спасибо» — с нового аккаунта."
     static func telegramFailed(_ error: String) -> String { "Telegram ответил ошибкой: \(error)" }
     static let retried = "Запуск поставлен в очередь повторно."
     static let notRetryable = "Повторить можно только запуск с ошибкой."
@@ -105,7 +106,7 @@ enum AdminText {
 
     /// Messages shown after a redirect, by the code in `?notice=`: only these texts can appear.
     static let notices: [String: String] = [
-        "paid": markedPaid, "saved": saved, "forgotten": forgotten, "invited": inviteSent, "removed": removed, "restored": restored,
+        "paid": markedPaid, "saved": saved, "forgotten": forgotten, "invited": inviteSent, "removed": removed, "restored": restored, "unbound": unbound,
         "retried": retried, "queued": queued,
     ]
 }

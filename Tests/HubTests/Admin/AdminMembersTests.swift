@@ -265,5 +265,27 @@ import Testing
             #expect(!(try await browser.get(client, "/admin/members/\(id)")).text.contains("/restore"))
         }
     }
+
+    /// A client who changed Telegram account is freed from the old one by the admin, with the
+    /// account kept on their unpaid orders, so their own link binds the new one.
+    @Test(arguments: TestDatabases.available)
+    func unbindFreesTheMemberFromTheirAccount(_ kind: TestDatabaseKind) async throws {
+        try await AdminHarness.with(kind) { harness, client in
+            let id = try await harness.addMember(name: "Гоша", phone: "+79990000010", username: "old_account")
+            let db = harness.store.database
+            try await db.execute("UPDATE funnel_members SET telegram_id = 5150 WHERE id = $1", [.string(id)])
+            try await db.execute("UPDATE funnel_payments SET telegram_id = 5150 WHERE member_id = $1", [.string(id)])
+            let browser = try await AdminBrowser.signIn(client)
+            #expect(try await browser.get(client, "/admin/members/\(id)").text.contains("/admin/members/\(id)/unbind"))
+            let csrf = try await browser.csrf(client)
+            let response = try await browser.post(client, "/admin/members/\(id)/unbind", [("csrf", csrf)])
+            #expect(response.headers[.location] == "/admin/members/\(id)?notice=unbound")
+            let member = try #require(try await db.query("SELECT telegram_id, telegram_username FROM funnel_members WHERE id = $1", [.string(id)]).first)
+            #expect(member["telegram_id"] == .null && member["telegram_username"] == .null)
+            #expect(try await db.query("SELECT telegram_id FROM funnel_payments WHERE member_id = $1", [.string(id)]).first?["telegram_id"] == .null)
+            #expect(try await db.query("SELECT action FROM hub_audit_log WHERE subject = $1", [.string("member:" + id)]).map { $0["action"] } == ["unbind_telegram"])
+            #expect(try await browser.post(client, "/admin/members/\(id)/unbind", [("csrf", csrf)]).status == .conflict)
+        }
+    }
 }
 
