@@ -120,6 +120,12 @@ import Testing
         try await store.database.execute("UPDATE funnel_members SET status = 'removed' WHERE telegram_id = $1", [.number(Double(Self.payer.id))])
         await telegram.userSends("/start \(token)", from: Self.payer)
         _ = try await Self.eventually { telegram.messages(to: Self.payer.id).first { $0.text?.contains("Доступ к группе для вас закрыт") == true } }
+        // Registering again on the site sends them to the contacts, not to pay for access the bot refuses.
+        let removedAgain = try await TestHTTP.postForm(hubURL + "/", [
+            ("full_name", "Анна Иванова"), ("phone", "+7 999 123-45-67"), ("city", "Москва"), ("email", "anna@example.ru"), ("consent", "on"),
+        ])
+        #expect(removedAgain.status == 303)
+        #expect(removedAgain.location == hubURL + "/contacts")
         #expect(!telegram.messages(to: Self.payer.id).contains { $0.text?.contains("не подтверждена") == true })
         #expect(telegram.inviteLinks.count == 1)
 
