@@ -34,14 +34,15 @@ final class TelegramAPI: Sendable {
         self.logger = logger
     }
 
+    /// A chat's id now: the supergroup's when the group moved (learned from an answer or an update).
+    func currentID(of chat: Int64) -> Int64 { migrated.withLock { $0[chat] } ?? chat }
+
     /// Calls `method` and returns its `result`; throws `ConnectorError` (429 → retry after,
     /// 400/403/404 → permanent, 5xx and network → retry). A call answered with
     /// `migrate_to_chat_id` is repeated once on the new chat id.
     func call(_ method: String, _ parameters: [String: Value] = [:], timeout: Duration = .seconds(30)) async throws -> Value {
         var parameters = parameters
-        if let chat = parameters["chat_id"]?.telegramID, let moved = migrated.withLock({ $0[chat] }) {
-            parameters["chat_id"] = .id(moved)
-        }
+        if let chat = parameters["chat_id"]?.telegramID { parameters["chat_id"] = .id(currentID(of: chat)) }
         let envelope = try await exchange(method, parameters, timeout: timeout)
         if envelope.ok { return envelope.result }
         if let newID = envelope.migrateToChatID, let oldID = parameters["chat_id"]?.telegramID, newID != oldID {

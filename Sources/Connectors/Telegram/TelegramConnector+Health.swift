@@ -159,7 +159,7 @@ extension TelegramConnector: HealthReporting {
             return .warning("operators", "no operators' chat (TELEGRAM_OPERATORS_CHAT_ID): support chats cannot be handed to a person",
                             russian: "Чат операторов не указан (TELEGRAM_OPERATORS_CHAT_ID): передать клиента живому человеку некуда.")
         }
-        let chat = api.migrated.withLock { $0[configured] } ?? configured
+        let chat = api.currentID(of: configured)
         do {
             let info = try await api.call("getChat", ["chat_id": .id(chat)], timeout: Self.healthTimeout)
             let title = info["title"]?.stringValue ?? "\(chat)"

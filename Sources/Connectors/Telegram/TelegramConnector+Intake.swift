@@ -116,7 +116,7 @@ extension TelegramConnector {
             logger.notice("telegram group moved to a supergroup; following it (update the config)",
                           metadata: ["chat.old_id": "\(moved.from)", "chat.new_id": "\(moved.to)"])
         }
-        let current = { (id: Int64?) in id.map { id in self.api.migrated.withLock { $0[id] } ?? id } }
+        let current = { (id: Int64?) in id.map(self.api.currentID(of:)) }
         guard let event = update.event(groupID: current(settings.groupID), operatorsChatID: current(settings.operatorsChatID),
                                        botID: Int64(settings.botID)) else {
             logger.trace("telegram update raises no trigger", metadata: ["update.id": "\(update.id)"])

@@ -36,7 +36,7 @@ extension TelegramConnector {
             let copied = try await api.call("copyMessage", ["chat_id": .id(operators), "from_chat_id": .id(from), "message_id": .id(message)])
             done["operators_message_id"] = .id(try Self.messageID(copied, method: "copyMessage"))
             // The chat it went to: after a move to a supergroup the API follows the new id.
-            done["operators_chat_id"] = .id(api.migrated.withLock { $0[operators] } ?? operators)
+            done["operators_chat_id"] = .id(api.currentID(of: operators))
             try await effects.remember(call.idempotencyKey, action: call.action, done)
         }
         trace(call, "telegram message relayed to operators", ["chat.id": "\(from)", "message.id": "\(message)"])
