@@ -95,30 +95,36 @@ extension DatabaseConnector {
                 currency = COALESCE($4, currency), provider_order_id = COALESCE($5, provider_order_id),
                 raw_payload = COALESCE($6, raw_payload), note = COALESCE($7, note)
             WHERE order_id = $1 AND status <> 'paid'
-            RETURNING member_id
+            RETURNING member_id, telegram_id
             """, [.string(report.order), now, .optionalString(report.amount), .optionalString(report.currency),
                   .optionalString(report.providerOrderID), .optionalString(report.payload), .optionalString(report.note)])
         var alreadyPaid = false
-        if let memberID = updated.first?[Key.memberID] {
-            alreadyPaid = !(try db.query("SELECT paid_at FROM funnel_members WHERE id = $1", [memberID]).first?[Key.paidAt]?.isNull ?? true)
+        if let paid = updated.first, let memberID = paid[Key.memberID] {
             // A member the admin removed stays removed: paying again is not the admin's word.
-            try db.execute("""
-                UPDATE funnel_members SET paid_at = $2, updated_at = $2,
-                    status = CASE WHEN status IN ('joined', 'removed') THEN status ELSE 'paid' END
-                WHERE id = $1
-                """, [memberID, now])
-            // Whoever opened this order's link before it was paid is its payer's account: bound now,
-            // unless the member has one already (or that account holds another paid member), or the
-            // member had paid before: then this payer may be someone else who knew the phone.
-            if !alreadyPaid, let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE order_id = $1", [.string(report.order)]).first?[Key.telegramID]?.int64,
-               let member = memberID.stringValue,
-               try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [memberID]).first?[Key.telegramID]?.isNull ?? false {
-                _ = try attach(memberID: member, telegramID: opener, username: nil, now: now, db)
-            }
+            alreadyPaid = try memberPaid(memberID, opener: paid[Key.telegramID]?.int64, now: now, keepsRemoved: true, db)
         }
         var out = try result(report, newlyPaid: !updated.isEmpty, db)
         out[Key.alreadyPaid] = .bool(alreadyPaid)
         return .object(out)
+    }
+
+    /// What a newly paid order does to its member, here and when the admin marks one paid by hand:
+    /// paid (a joined member stays joined; a removed one too unless `keepsRemoved` is false, as
+    /// for the admin), and `opener`, the account that opened the order's link before it was paid,
+    /// bound, unless the member has an account (or that one holds another paid member) or had paid
+    /// before: then this payer may be someone else who knew the phone. Whether they had paid before.
+    public static func memberPaid(_ memberID: Value, opener: Int64?, now: Value, keepsRemoved: Bool, _ db: any SQLConnection) throws -> Bool {
+        let member = try db.query("SELECT paid_at, telegram_id FROM funnel_members WHERE id = $1", [memberID]).first
+        let alreadyPaid = !(member?[Key.paidAt]?.isNull ?? true)
+        let kept = keepsRemoved ? "'joined', 'removed'" : "'joined'"
+        try db.execute("""
+            UPDATE funnel_members SET paid_at = $2, updated_at = $2, status = CASE WHEN status IN (\(kept)) THEN status ELSE 'paid' END
+            WHERE id = $1
+            """, [memberID, now])
+        if !alreadyPaid, let opener, member?[Key.telegramID]?.isNull ?? false, let id = memberID.stringValue {
+            _ = try attach(memberID: id, telegramID: opener, username: nil, now: now, db)
+        }
+        return alreadyPaid
     }
 
     /// A second payment of an order already paid (the link paid twice: the back button, the bot's

@@ -26,7 +26,7 @@ extension AdminDashboard {
         }
     }
 
-    /// Marks the member's open order paid with the same statements as `db.mark_paid`; a member
+    /// Marks the member's open order paid and its member through `db.mark_paid`'s `memberPaid`; a member
     /// with no order gets one (`admin-…`) for the amount given, so accounting sees every payment.
     private func markPaid(_ id: String, _ fields: [String: String], _ session: AdminSession) async throws -> Response {
         let note = String((fields["note"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(500))
@@ -59,19 +59,12 @@ extension AdminDashboard {
             let updated = try db.query("""
                 UPDATE funnel_payments SET status = 'paid', paid_at = $2, amount = COALESCE($3, amount), note = COALESCE($4, note)
                 WHERE order_id = $1 AND status <> 'paid'
-                RETURNING member_id
+                RETURNING member_id, telegram_id
                 """, [.string(order!), now, amount.map(Value.string) ?? .null, note.isEmpty ? .null : .string(note)])
-            if let memberID = updated.first?["member_id"] {
-                try db.execute("""
-                    UPDATE funnel_members SET paid_at = $2, updated_at = $2,
-                        status = CASE WHEN status = 'joined' THEN status ELSE 'paid' END
-                    WHERE id = $1
-                    """, [memberID, now])
-                // The account that opened this order's link, as db.mark_paid binds it.
-                if let opener = try db.query("SELECT telegram_id FROM funnel_payments WHERE order_id = $1", [.string(order!)]).first?["telegram_id"]?.intValue.map(Int64.init),
-                   try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [memberID]).first?["telegram_id"]?.isNull ?? false {
-                    _ = try DatabaseConnector.attach(memberID: id, telegramID: opener, username: nil, now: now, db)
-                }
+            if let paid = updated.first, let memberID = paid["member_id"] {
+                // The admin's word: a removed member is paid again.
+                _ = try DatabaseConnector.memberPaid(memberID, opener: paid["telegram_id"]?.intValue.map(Int64.init), now: now,
+                                                     keepsRemoved: false, db)
             }
             try accounts.audit(db, admin: admin, action: "mark_paid", subject: "member:" + id,
                                details: ["order": .string(order!), "amount": amount.map(Value.string) ?? .null, "note": .string(note)])
