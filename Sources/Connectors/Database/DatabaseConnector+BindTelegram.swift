@@ -41,25 +41,23 @@ extension DatabaseConnector {
     }
 
     private static func bind(token: String?, telegramID: Int64, username: String?, _ db: any SQLConnection) throws -> Value {
-        var orderMember: Value?
-        if let token, let order = try db.query("SELECT order_id, status, member_id FROM funnel_payments WHERE token = $1", [.string(token)]).first {
-            let holder = try db.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [order[Key.memberID] ?? .null]).first?[Key.telegramID]?.int64
-            // Unpaid, and not the member's own account (a renewal's link): wait for the payment.
-            if order[Key.status]?.stringValue != "paid", holder != telegramID,
-               let waiting = try awaitPayment(order, token: token, telegramID: telegramID, db) {
-                return waiting
-            }
-            orderMember = order[Key.memberID]
+        func member(_ column: String, _ value: Value) throws -> SQLRow? {
+            try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(column) = $1", [value]).first
         }
-        // A paid order's member; for a token of no order, the member's own (links handed out before
-        // orders had tokens); for a plain /start, or a payload that is no token (an ad's tag), the
-        // member this user is bound to already, so a paid client who lost the invite is not sent
-        // to pay again.
-        let lookups: [(String, Value)] = (orderMember.map { [("id", $0)] } ?? token.map { [("token", Value.string($0))] } ?? [])
-            + (orderMember == nil ? [("telegram_id", .int(telegramID))] : [])
         var found: SQLRow?
-        for (column, value) in lookups where found == nil {
-            found = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(column) = $1", [value]).first
+        if let token, let order = try db.query("SELECT order_id, status, member_id FROM funnel_payments WHERE token = $1", [.string(token)]).first {
+            found = try member("id", order[Key.memberID] ?? .null)
+            // Unpaid, and not the member's own account (a renewal's link): wait for the payment.
+            if order[Key.status]?.stringValue != "paid", found?[Key.telegramID]?.int64 != telegramID {
+                if let waiting = try awaitPayment(order, member: found, token: token, telegramID: telegramID, db) { return waiting }
+                found = try member("id", order[Key.memberID] ?? .null)  // paid meanwhile: as it is now
+            }
+        } else {
+            // For a token of no order, the member's own (links handed out before orders had tokens);
+            // for a plain /start, or a payload that is no token (an ad's tag), the member this user
+            // is bound to already, so a paid client who lost the invite is not sent to pay again.
+            if let token { found = try member("token", .string(token)) }
+            if found == nil { found = try member("telegram_id", .int(telegramID)) }
         }
         guard let row = found, let id = row[Key.id]?.stringValue
         else {
@@ -101,14 +99,13 @@ extension DatabaseConnector {
     /// proves nothing), but the user is kept on the order, and `mark_paid` binds them when it is
     /// paid. The answer is about this order: not paid, its number for the payment button. Nil when
     /// the order turned out paid meanwhile (on PostgreSQL the payment may commit between the reads).
-    private static func awaitPayment(_ order: SQLRow, token: String, telegramID: Int64, _ db: any SQLConnection) throws -> Value? {
+    private static func awaitPayment(_ order: SQLRow, member row: SQLRow?, token: String, telegramID: Int64, _ db: any SQLConnection) throws -> Value? {
         // The first to open it holds it, as with a member: a forwarded link does not take it over.
         try db.execute("UPDATE funnel_payments SET telegram_id = $2 WHERE token = $1 AND status <> 'paid' AND telegram_id IS NULL",
                        [.string(token), .int(telegramID)])
         let now = try db.query("SELECT telegram_id, status FROM funnel_payments WHERE token = $1", [.string(token)]).first
         if now?[Key.status]?.stringValue == "paid" { return nil }
         let opener = now?[Key.telegramID]?.int64
-        let row = try db.query("SELECT \(memberColumns) FROM funnel_members WHERE id = $1", [order[Key.memberID] ?? .null]).first
         let bound = row?[Key.telegramID]?.int64 ?? opener
         let status = row?[Key.status]?.stringValue
         return [
