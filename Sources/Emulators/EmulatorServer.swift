@@ -43,7 +43,7 @@ public final class EmulatorServer: Sendable {
         let task = self.task
         let finished = await withTaskGroup(of: Bool.self) { waiting in
             waiting.addTask { _ = await task.result; return true }
-            waiting.addTask { (try? await Task.sleep(for: Self.drainTime)) != nil ? false : true }
+            waiting.addTask { try? await Task.sleep(for: Self.drainTime); return false }
             let first = await waiting.next() ?? true
             waiting.cancelAll()
             return first

@@ -153,8 +153,10 @@ extension FlowCompiler {
     /// A step whose result is its inputs stores them with the run, where the dashboard shows
     /// them: a secret taken from the environment would be written to the database.
     private mutating func warnAboutStoredSecrets(since start: Int, action: String) {
-        for (name, location) in environmentReferences[start...] where looksSecret(name) {
-            warning(location, "'${\(name)}' looks like a secret, and '\(action)' returns its values: they are stored with the run and shown on its page",
+        for (name, s) in environmentReferences[start...] where looksSecret(name) {
+            // Located only here, for the rare warning, not for every substitution.
+            let offset = s.text.firstRange(of: "${" + name).map { s.text.distance(from: s.text.startIndex, to: $0.lowerBound) } ?? 0
+            warning(locate(s, offset: offset, in: s.text), "'${\(name)}' looks like a secret, and '\(action)' returns its values: they are stored with the run and shown on its page",
                     "stored-secret", ["write ${\(name)} in the step that needs it instead"])
         }
     }

@@ -13,12 +13,7 @@ extension FlowCompiler {
     /// Replaces `${NAME}` (and `${NAME:-default}`) with the environment's value; a missing variable is an error.
     mutating func substitute(_ s: SourceNode.Scalar) -> String {
         var used: [String] = []
-        defer {
-            for name in used {
-                let offset = s.text.firstRange(of: "${" + name).map { s.text.distance(from: s.text.startIndex, to: $0.lowerBound) } ?? 0
-                environmentReferences.append((name, locate(s, offset: offset, in: s.text)))
-            }
-        }
+        defer { environmentReferences += used.map { ($0, s) } }
         switch EnvironmentSubstitution.apply(s.text, environment: environment, used: { name, value in
             substituted[value] = name
             used.append(name)

@@ -11,7 +11,7 @@ public struct FlowCompiler {
     /// quotes a value shows `${NAME}` instead, since the value may be a secret.
     var substituted: [String: String] = [:]
     /// Every `${NAME}` substituted in this file, in order, with where it was written.
-    var environmentReferences: [(name: String, location: SourceLocation)] = []
+    var environmentReferences: [(name: String, scalar: SourceNode.Scalar)] = []
     /// The file's lines, to place carets inside values (see `locate`).
     var sourceLines: [Substring] = []
 
