@@ -15,6 +15,8 @@ public struct HubSettings: Sendable {
     public var adminPassword: String?
     /// `HUB_KEEP_RUNS`: how long finished runs stay (`90d`); nil (unset, or `forever`) keeps them all.
     public var keepRuns: Duration?
+    /// `HUB_INTAKE_TIMEOUT`: how long a webhook waits for PostgreSQL before it is answered 503 (`10s`).
+    public var intakeTimeout: Duration
     public var environment: [String: String]
 
     public static let defaultDatabaseURL = "sqlite:hub.db"
@@ -39,6 +41,14 @@ public struct HubSettings: Sendable {
         configPath = environment["HUB_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "hub.yaml"
         adminPassword = environment["HUB_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         keepRuns = try HubSettings.keepRuns(environment["HUB_KEEP_RUNS"])
+        intakeTimeout = .seconds(10)
+        if let text = environment["HUB_INTAKE_TIMEOUT"], !text.isEmpty {
+            // Under a second refuses webhooks a busy database would have taken; past two minutes the provider gave up already.
+            guard let timeout = FlowCompiler.duration(text), timeout >= .seconds(1), timeout <= .seconds(120) else {
+                throw HubError(code: "bad-setting", "HUB_INTAKE_TIMEOUT must be a duration from 1s to 120s (e.g. 10s), not '\(text)'")
+            }
+            intakeTimeout = timeout
+        }
     }
 
     /// The shortest `HUB_KEEP_RUNS`: a failed run stays long enough to be looked at and retried,

@@ -55,7 +55,7 @@ public final class HubRuntime: Sendable {
         if orphans > 0 { logger.notice("resuming runs of a hub that stopped abruptly", metadata: ["count": "\(orphans)"]) }
         try await FlowArchive(store: store, catalog: catalog, environment: settings.environment, running: []).record(set)
         flows = FlowRegistry(set.flows)
-        intake = Intake(store: store, flows: flows, owner: ownerID, logger: logger)
+        intake = Intake(store: store, flows: flows, owner: ownerID, writeTimeout: settings.intakeTimeout, logger: logger)
 
         var connectors: [String: any Connector] = [:]
         for name in catalog.instanceNames {

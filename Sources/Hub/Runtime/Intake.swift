@@ -13,6 +13,8 @@ public final class Intake: EventSink {
     let slots: RunSlots
     /// The lease this hub's worker holds on its runs.
     let lease: (owner: String, duration: Duration)
+    /// How long a webhook waits for PostgreSQL before it is answered 503 (`HUB_INTAKE_TIMEOUT`).
+    let writeTimeout: Duration
     let logger: Logger
     /// Concurrent events share a transaction on Postgres, which pays a round trip and a commit
     /// for each. None on SQLite: its transactions are group-committed already, and a second
@@ -25,8 +27,10 @@ public final class Intake: EventSink {
     /// second × seconds each takes to finish) keeps them on the hand-off path; a run that finds
     /// no slot is stored queued and costs a claim and a reload of its event later (at 64 that
     /// happened under Postgres load).
-    init(store: Store, flows: FlowRegistry, owner: String, lease: Duration = .seconds(60), concurrency: Int = 256, logger: Logger) {
+    init(store: Store, flows: FlowRegistry, owner: String, lease: Duration = .seconds(60), concurrency: Int = 256,
+         writeTimeout: Duration = .seconds(10), logger: Logger) {
         self.store = store
+        self.writeTimeout = writeTimeout
         self.flows = flows
         wakeUp = WakeUp()
         slots = RunSlots(capacity: concurrency, wakeUp: wakeUp)
@@ -166,8 +170,19 @@ public final class Intake: EventSink {
     }
 
     /// Through the batcher on Postgres, straight into SQLite's group commit otherwise.
+    ///
+    /// A PostgreSQL server that stops answering (a network dropping packets, a hung host) refuses
+    /// nothing: the statement waits for TCP to give up, many minutes. So the caller is answered
+    /// "unavailable" after `writeTimeout` and the provider delivers again later. The write goes on; if
+    /// it lands after all, the redelivery is a duplicate, and runs it stored leased to this hub are
+    /// claimed from the queue once that lease runs out.
     private func write(_ events: [NewEvent]) async -> [Result<[String]?, any Error>] {
-        if let batcher { await batcher.submit(events) } else { await store.storeEvents(events) }
+        guard let batcher else { return await store.storeEvents(events) }
+        if let results = await Deadline.result(within: writeTimeout, of: { await batcher.submit(events) }) { return results }
+        logger.error("the database did not answer in time; the webhook is refused for a retry",
+                     metadata: ["timeout": "\(writeTimeout)", "events": "\(events.count)"])
+        let timeout = SQLError(kind: .unavailable, code: "timeout", message: "the database did not answer within \(writeTimeout)")
+        return events.map { _ in .failure(timeout) }
     }
 
     /// Tells `hub.run_failed` flows, and the step's `on_error` flow, that a run failed for good.

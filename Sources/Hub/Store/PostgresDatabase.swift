@@ -157,9 +157,12 @@ final class PostgresConnection: SQLConnection, PooledConnection {
     }
 
     /// Connects like psql: the conninfo is expanded from `dbname`, after defaults it may override.
+    /// Keepalives and a TCP user timeout break a connection whose network went silent within about
+    /// 15 s; by default Linux waits some 15 minutes, and the pool's connections with it.
     private func connect() -> OpaquePointer? {
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
-        let values = ["10", "session-hub", conninfo.text]
+        let keywords = ["connect_timeout", "fallback_application_name", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "dbname"]
+        let values = ["10", "session-hub", "5", "2", "3", "15000", conninfo.text]
         return withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)

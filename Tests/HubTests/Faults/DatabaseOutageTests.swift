@@ -71,6 +71,62 @@ import Testing
         await telegram.shutdown()
         await server.stop()
     }
+
+    @Test("Postgres stops answering (a silent network): intake answers 503 within HUB_INTAKE_TIMEOUT, then recovers, nothing lost or doubled")
+    func postgresFallsSilent() async throws {
+        guard DedicatedPostgres.available else {
+            print("DatabaseOutageTests: no PostgreSQL server binaries on this machine; skipped")
+            return
+        }
+        let postgres = try DedicatedPostgres(port: Self.port + 1)
+        defer { postgres.remove() }
+        let url = try postgres.start()
+        let proxy = try SilentProxy(target: postgres.port)
+        defer { proxy.stop() }
+        let viaProxy = url.replacingOccurrences(of: ":\(postgres.port)/", with: ":\(proxy.port)/")
+
+        let funnel = PaidFunnel(count: 30)
+        let telegram = PaidFunnel.telegram()
+        let server = try await EmulatorServer.start(telegram.router(), name: "telegram")
+        let folder = try PaidFunnel.paymentFlowFolder()
+        defer { folder.remove() }
+        var environment = funnel.environment(database: viaProxy, flows: folder.flows, telegramURL: server.baseURL)
+        environment["HUB_INTAKE_TIMEOUT"] = "2s"
+        let hub = try HubProcess(environment: environment, workingDirectory: folder.root)
+        let hubURL = "http://127.0.0.1:\(try await hub.waitForPort())"
+        try await funnel.seed(databaseURL: url, telegram: telegram)
+        for i in 0..<10 { #expect(await funnel.postWebhook(i, to: hubURL) == 200, "webhook \(i) before the silence") }
+        try await PaidFunnel.waitForRuns(databaseURL: url, completed: 10)
+
+        // Silent: nothing is refused, nothing answers. The client waits 10 s; the hub must say "later" before.
+        proxy.silence()
+        let during = await withTaskGroup(of: (Int, Int?).self) { group in
+            for i in 10..<20 { group.addTask { (i, await funnel.postWebhook(i, to: hubURL)) } }
+            return await group.reduce(into: [Int: Int?]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(during.values.allSatisfy { $0 == 503 }, "answers while the database is silent: \(during.sorted { $0.key < $1.key }.map { $0.value.map(String.init) ?? "none" })")
+        #expect(await TestHTTP.get(hubURL + "/healthz")?.status == 503)
+
+        // The network comes back; the connections that lived through it are gone.
+        proxy.restore()
+        var refusedAfter: [Int: Int?] = [:]
+        for i in 10..<30 {
+            var status: Int?
+            for attempt in 1...40 {
+                status = await funnel.postWebhook(i, to: hubURL, attempt: attempt + 1)
+                if status == 200 { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            if status != 200 { refusedAfter[i] = status }
+        }
+        #expect(refusedAfter.isEmpty, "not accepted after the network came back: \(refusedAfter)")
+        try await PaidFunnel.waitForRuns(databaseURL: url, completed: funnel.count, timeout: .seconds(150))
+        try await funnel.expectAllPaidOnce(databaseURL: url, telegram: telegram, label: "silent postgres")
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+        await telegram.shutdown()
+        await server.stop()
+    }
 }
 
 /// A PostgreSQL server of the test's own, on its own port and folder, started and stopped with

@@ -1,0 +1,32 @@
+import Synchronization
+
+/// Waits for work at most so long, without cancelling it.
+enum Deadline {
+    /// `work`'s result, or nil when `limit` passed first. The work goes on either way and a late
+    /// result is dropped: this suits writes a retry finds again (a stored event is then a duplicate),
+    /// where cancelling a statement mid-way would only add a broken connection to the outage.
+    static func result<T: Sendable>(within limit: Duration, of work: @escaping @Sendable () async -> T) async -> T? {
+        let answer = Answer<T?>()
+        return await withCheckedContinuation { continuation in
+            answer.waiting.withLock { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                answer.give(nil)
+            }
+            Task {
+                let value = await work()
+                timer.cancel()
+                answer.give(value)
+            }
+        }
+    }
+
+    /// The caller's continuation, resumed by whichever comes first.
+    private final class Answer<T: Sendable>: Sendable {
+        let waiting = Mutex<CheckedContinuation<T, Never>?>(nil)
+
+        func give(_ value: T) {
+            waiting.withLock { $0.take() }?.resume(returning: value)
+        }
+    }
+}
