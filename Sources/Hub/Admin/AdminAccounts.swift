@@ -111,7 +111,7 @@ public struct AdminAccounts: Sendable {
 
     /// Replaces an audit entry's details with the outcome of the action it announced.
     func completeAudit(id: String, details: Value) async throws {
-        try await database.execute("UPDATE hub_audit_log SET details = $2 WHERE id = $1", [.string(id), .string(details.json)])
+        try await database.withConnection { db in try self.audit(db, id: id, details: details) }
     }
 
     static func sessionID(_ token: String) -> String { Crypto.hex(Crypto.sha256(Array(token.utf8))) }

@@ -71,6 +71,7 @@ extension AdminDashboard {
         context["city"] = member["city"]?.text ?? ""
         context["telegram_id"] = member["telegram_id"]?.text ?? ""
         context["joined"] = format.date(member["joined_at"]?.millisValue)
+        context["version"] = member["updated_at"]?.text ?? ""
         var values: [String: Any] = [
             "title": (member["full_name"]?.text ?? "") + " — " + AdminText.labels["member_title"]!,
             "member": context,

@@ -87,18 +87,24 @@ extension AdminDashboard {
     }
 
     /// "Запустить сейчас": queues a run of a scheduled flow with the event its schedule would give,
-    /// as `hub run` does; the worker picks it up at once.
-    func runFlowNow(_ name: String, _ session: AdminSession) async throws -> Response {
+    /// as `hub run` does; the worker picks it up at once. The page's form id is the event's dedup
+    /// key, so a double click queues one run (and posts one link), and its double lands on it too.
+    func runFlowNow(_ name: String, _ form: AdminForm, _ session: AdminSession) async throws -> Response {
         guard let flow = flows.flow(named: name), case .cron(_, let zone, _) = flow.trigger else {
             return render("message", status: .notFound, session: session, ["problem": AdminText.unknownFlow])
         }
         let payload: Value = ["slot": .string(Date().formatted(.iso8601)), "timezone": .string(zone.identifier), "manual": true]
-        let ids = try await store.storeEvent(source: "manual:\(flow.name)", dedupKey: UUID().uuidString, payload: payload,
-                                             runs: [NewRun(flow: flow.name, flowVersion: flow.version)])
-        let runID = ids?.first ?? ""
+        let source = "manual:\(flow.name)"
+        guard let runID = try await store.storeEvent(source: source, dedupKey: form.id, payload: payload,
+                                                     runs: [NewRun(flow: flow.name, flowVersion: flow.version)])?.first else {
+            let first = try await store.database.query("""
+                SELECT r.id FROM hub_runs r JOIN hub_events e ON e.id = r.event_id WHERE e.source = $1 AND e.dedup_key = $2
+                """, [.string(source), .string(form.id)]).first?["id"]?.stringValue
+            return Self.redirect(first.map { "/admin/runs/\($0)?notice=queued" } ?? "/admin/runs")
+        }
         _ = try await accounts.audit(admin: session.admin, action: "run_flow", subject: "flow:" + flow.name, details: ["run": .string(runID)])
         wakeUp()
-        return Self.redirect(runID.isEmpty ? "/admin/runs" : "/admin/runs/\(runID)?notice=queued")
+        return Self.redirect("/admin/runs/\(runID)?notice=queued")
     }
 
     func connectorsPage(_ session: AdminSession) -> Response {

@@ -103,10 +103,10 @@ public struct AdminDashboard: Sendable {
         }
         router.get("/admin/flows") { request, _ in try await page(request) { session in try await flowsPage(request, session) } }
         router.post("/admin/flows/:name/run") { request, context in
-            try await form(request) { session, _ in
+            try await form(request) { session, fields in
                 // Path parameters come as written: a name percent-encoded by the page is decoded here.
                 let name = context.parameters.get("name") ?? ""
-                return try await runFlowNow(name.removingPercentEncoding ?? name, session)
+                return try await runFlowNow(name.removingPercentEncoding ?? name, AdminForm(fields), session)
             }
         }
         router.get("/admin/connectors") { request, _ in try await page(request) { session in connectorsPage(session) } }
@@ -173,6 +173,7 @@ public struct AdminDashboard: Sendable {
         if let session {
             context["session"] = true
             context["csrf"] = session.csrfToken
+            context["form"] = AdminForm.fresh()
             context["admin"] = session.admin
         }
         for (key, value) in values { context[key] = value }

@@ -163,12 +163,12 @@ enum AdminTemplates {
         <section class="card"><h2>{{t.actions}}</h2>
         <div class="grid">
         <form method="post" action="/admin/members/{{id}}/paid"><h2>{{t.mark_paid}}</h2>
-        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}">
         <label for="amount">{{t.amount}}</label><input id="amount" name="amount" inputmode="decimal" placeholder="3000.00">
         <label for="note">{{t.note}}</label><input id="note" name="note" required maxlength="500">
         <button type="submit">{{t.mark_paid_button}}</button></form>
         <form method="post" action="/admin/members/{{id}}/edit"><h2>{{t.edit_contacts}}</h2>
-        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><input type="hidden" name="version" value="{{version}}">
         <label for="e-name">{{t.name}}</label><input id="e-name" name="full_name" value="{{name}}" maxlength="200">
         <label for="e-phone">{{t.phone}}</label><input id="e-phone" name="phone" value="{{phone}}" maxlength="32">
         <label for="e-email">{{t.email}}</label><input id="e-email" name="email" value="{{email}}" maxlength="254">
@@ -176,12 +176,12 @@ enum AdminTemplates {
         <label for="e-username">{{t.username}}</label><input id="e-username" name="telegram_username" value="{{username}}" maxlength="64">
         <button type="submit">{{t.save}}</button></form>
         <div>
-        <form method="post" action="/admin/members/{{id}}/invite"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.resend_invite}}</button></form>
-        <form method="post" action="/admin/members/{{id}}/remove"><input type="hidden" name="csrf" value="{{csrf}}"><button class="danger" type="submit">{{t.remove_from_group}}</button></form>
-        {{#bound}}<form method="post" action="/admin/members/{{id}}/unbind"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.unbind}}</button></form>{{/bound}}
-        {{#removed}}<form method="post" action="/admin/members/{{id}}/restore"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.restore}}</button></form>{{/removed}}
+        <form method="post" action="/admin/members/{{id}}/invite"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><button type="submit">{{t.resend_invite}}</button></form>
+        <form method="post" action="/admin/members/{{id}}/remove"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><button class="danger" type="submit">{{t.remove_from_group}}</button></form>
+        {{#bound}}<form method="post" action="/admin/members/{{id}}/unbind"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><button type="submit">{{t.unbind}}</button></form>{{/bound}}
+        {{#removed}}<form method="post" action="/admin/members/{{id}}/restore"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><button type="submit">{{t.restore}}</button></form>{{/removed}}
         <form method="post" action="/admin/members/{{id}}/forget"><h2>{{t.forget}}</h2><p>{{t.forget_hint}}</p>
-        <input type="hidden" name="csrf" value="{{csrf}}"><label><input type="checkbox" name="confirm" value="yes" required> {{t.forget_confirm}}</label>
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><label><input type="checkbox" name="confirm" value="yes" required> {{t.forget_confirm}}</label>
         <button class="danger" type="submit">{{t.forget}}</button></form>
         </div>
         </div></section>
@@ -243,7 +243,7 @@ enum AdminTemplates {
         <tr><th>{{t.flow}}</th><th>{{t.trigger}}</th><th>{{t.last_run}}</th><th>{{t.status}}</th><th></th></tr>
         {{#rows}}<tr><td><a href="/admin/runs?flow={{encoded}}">{{name}}</a><br><small>{{file}}</small></td><td>{{trigger}}</td><td>{{last_run}}</td>
         <td>{{#status}}<span class="status status-{{status}}">{{status_label}}</span>{{/status}}</td>
-        <td>{{#scheduled}}<form method="post" action="/admin/flows/{{encoded}}/run"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.run_now}}</button></form>{{/scheduled}}</td></tr>{{/rows}}
+        <td>{{#scheduled}}<form method="post" action="/admin/flows/{{encoded}}/run"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="form" value="{{form}}"><button type="submit">{{t.run_now}}</button></form>{{/scheduled}}</td></tr>{{/rows}}
         </table></div></section>
         {{> foot}}
         """

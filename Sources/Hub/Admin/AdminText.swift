@@ -62,6 +62,7 @@ enum AdminText {
     static let badAmount = "Сумма должна быть числом, например 3000 или 3000.00."
     static let saved = "Сохранено."
     static let duplicateContact = "Такой телефон или Telegram ID уже есть у другого участника."
+    static let staleForm = "Пока страница была открыта, данные участника изменились. Ниже — они сейчас; исправьте и сохраните ещё раз."
     static let nameRequired = "Имя не может быть пустым."
     static let badPhone = "Проверьте телефон: например +7 999 123-45-67."
     static let badEmail = "Проверьте e-mail: он должен выглядеть как name@example.ru."

@@ -22,7 +22,7 @@ struct MemberQuery: Sendable {
         ("paid_desc", "paid_at IS NULL, paid_at DESC, id DESC"),
         ("status_asc", "status ASC, created_at DESC, id DESC"),
     ]
-    static let columns = "id, full_name, phone, city, email, telegram_id, telegram_username, status, created_at, paid_at, joined_at"
+    static let columns = "id, full_name, phone, city, email, telegram_id, telegram_username, status, created_at, paid_at, joined_at, updated_at"
 
     init(_ parameters: [String: String]) {
         search = String((parameters["q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))

@@ -39,11 +39,16 @@ import Testing
             let start = try #require(page.range(of: "action=\"/admin/flows/")).lowerBound
             let action = String(page[start...].dropFirst("action=\"".count).prefix { $0 != "\"" })
             #expect(action.hasPrefix("/admin/flows/") && action.hasSuffix("/run"))
-            let response = try await browser.post(client, action, [("csrf", try await browser.csrf(client))])
+            let fields = [("csrf", try await browser.csrf(client)), ("form", try AdminBrowser.formID(page))]
+            let response = try await browser.post(client, action, fields)
             #expect(response.status == .seeOther)
             #expect(response.headers[.location]?.hasPrefix("/admin/runs/") == true)
+            // A double click sends the same form again: it lands on the same run, and no second link is posted.
+            let again = try await browser.post(client, action, fields)
+            #expect(again.headers[.location] == response.headers[.location])
             let runs = try await harness.store.database.query("SELECT flow FROM hub_runs", [])
             #expect(runs.map { $0["flow"]?.stringValue } == ["daily-session_link"])
+            #expect(try await harness.store.database.query("SELECT id FROM hub_audit_log WHERE action = 'run_flow'").count == 1)
         }
     }
 }

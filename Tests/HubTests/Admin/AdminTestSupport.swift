@@ -84,6 +84,13 @@ struct AdminBrowser {
         try await client.post(uri, form: fields, cookie: cookie)
     }
 
+    /// The id the page gave its forms (one per page view; a form sent twice carries it twice).
+    static func formID(_ page: String) throws -> String {
+        let marker = "name=\"form\" value=\""
+        let start = try #require(page.range(of: marker)).upperBound
+        return String(page[start...].prefix { $0 != "\"" })
+    }
+
     /// The CSRF token the dashboard put into its forms.
     func csrf(_ client: some TestClientProtocol) async throws -> String {
         let page = try await get(client, "/admin/connectors").text
