@@ -205,11 +205,23 @@ import Testing
         let now = ContinuousClock.now
         var slots: [ContinuousClock.Instant] = []
         for _ in 0..<23 { slots.append(await limiter.reserve(chat: -100, now: now)) }
-        #expect(slots[0] == now && slots[2] == now)
-        #expect(slots[3] - now == .seconds(3))
-        // No minute holds more than 20 + the small burst.
-        #expect(slots.filter { $0 - now < .seconds(60) }.count <= 23)
-        #expect(slots.last! - now == .seconds(60))
+        #expect(slots[0] == now)
+        #expect(slots[1] - now == .seconds(3))
+        // No minute holds more than 20.
+        #expect(slots.filter { $0 - now < .seconds(60) }.count == 20)
+        #expect(slots.last! - now == .seconds(66))
+    }
+
+    @Test("a 429 holds the chat: later sends there wait out retry_after, sends to other chats do not")
+    func floodControlHoldsTheChat() async {
+        let limiter = TelegramRateLimiter(clock: ContinuousClock())
+        let now = ContinuousClock.now
+        _ = await limiter.reserve(chat: 42, now: now)
+        await limiter.hold(chat: 42, for: .seconds(5))
+        #expect(await limiter.reserve(chat: 42, now: now) - now >= .seconds(5))
+        #expect(await limiter.reserve(chat: 43, now: now) == now)
+        await limiter.hold(chat: -100, for: .seconds(20))
+        #expect(await limiter.reserve(chat: -100, now: now) - now >= .seconds(20))
     }
 
     @Test func overallPaceIsAboutThirtyASecond() async {

@@ -76,7 +76,12 @@ final class TelegramAPI: Sendable {
             // Whatever the transport said, the token is cut out in case it quoted the URL.
             throw ConnectorError(code: "telegram-network", "cannot reach the Telegram Bot API (\(method)): \(redacted("\(error)"))", .retry)
         }
-        return TelegramEnvelope(status: response.status, headers: response.headers, body: response.body)
+        let envelope = TelegramEnvelope(status: response.status, headers: response.headers, body: response.body)
+        if !envelope.ok, envelope.errorCode == 429, Self.sendMethods.contains(method), let chat = parameters["chat_id"]?.telegramID {
+            // Within an hour, as the engine keeps a service's wait.
+            await limiter.hold(chat: chat, for: .seconds(min(max(1, envelope.retryAfter ?? 1), 3600)))
+        }
+        return envelope
     }
 
     /// `text` with the token replaced, for anything that may end up in a log or an error.

@@ -15,8 +15,8 @@ actor TelegramRateLimiter<C: Clock> where C.Duration == Duration {
     /// With `allow_paid_broadcast` (paid in Telegram Stars per message) Telegram takes up to 1,000 a second.
     static var paidBroadcast: Limit { Limit(spacing: .milliseconds(1), burst: 100) }
     static var privateChat: Limit { Limit(spacing: .seconds(1), burst: 1) }
-    /// 20 a minute on average, with a small burst so a post and its pin go out together.
-    static var group: Limit { Limit(spacing: .seconds(3), burst: 3) }
+    /// 20 a minute, in any minute: a burst on top of that pace would put 22 into the first one.
+    static var group: Limit { Limit(spacing: .seconds(3), burst: 1) }
 
     let clock: C
     let overall: Limit
@@ -50,6 +50,16 @@ actor TelegramRateLimiter<C: Clock> where C.Duration == Duration {
         chatTAT[chat] = max(chatTAT[chat] ?? start, start).advanced(by: chatLimit.spacing)
         if chatTAT.count > 10_000 { chatTAT = chatTAT.filter { $0.value > now } }
         return start
+    }
+
+    /// Telegram answered a send to `chat` with flood control: nothing more goes to that chat
+    /// before `wait` has passed, so the runs sending there meanwhile wait instead of each
+    /// collecting a 429 of its own.
+    func hold(chat: Int64, for wait: Duration) {
+        let chatLimit = chat > 0 ? privateChat : group
+        // The cell's next free moment is its TAT less the burst allowance: make that moment `wait` from now.
+        let tat = clock.now.advanced(by: wait).advanced(by: chatLimit.spacing * (chatLimit.burst - 1))
+        chatTAT[chat] = max(chatTAT[chat] ?? tat, tat)
     }
 
     private static func earliest(_ tat: C.Instant?, _ limit: Limit, _ now: C.Instant) -> C.Instant {
