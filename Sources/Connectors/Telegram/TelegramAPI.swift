@@ -24,9 +24,13 @@ final class TelegramAPI: Sendable {
     /// Sends carry `allow_paid_broadcast`, so Telegram lifts its 30-a-second limit (for a fee).
     let paidBroadcast: Bool
 
+    /// Keeps a move learnt from an answer (see `TelegramEffects.rememberMove`).
+    let rememberMove: @Sendable (_ old: Int64, _ new: Int64) async -> Void
+
     init(http: any HTTPClient, apiURL: String, token: String, limiter: TelegramRateLimiter<ContinuousClock>, paidBroadcast: Bool = false,
-         logger: Logger) {
+         logger: Logger, rememberMove: @escaping @Sendable (_ old: Int64, _ new: Int64) async -> Void = { _, _ in }) {
         self.http = http
+        self.rememberMove = rememberMove
         self.paidBroadcast = paidBroadcast
         self.apiURL = apiURL
         self.token = token
@@ -49,6 +53,7 @@ final class TelegramAPI: Sendable {
             logger.notice("telegram group moved to a supergroup; calling again on the new chat id (update the config)",
                           metadata: ["telegram.method": "\(method)", "chat.old_id": "\(oldID)", "chat.new_id": "\(newID)"])
             migrated.withLock { $0[oldID] = newID }
+            await rememberMove(oldID, newID)
             parameters["chat_id"] = .id(newID)
             let retried = try await exchange(method, parameters, timeout: timeout)
             if retried.ok { return retried.result }

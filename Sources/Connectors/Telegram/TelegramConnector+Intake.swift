@@ -11,6 +11,7 @@ extension TelegramConnector {
     /// Receives updates while this process holds the bot's lease; stands by otherwise.
     /// Failures are logged and retried with backoff; only cancellation ends it.
     public func run() async throws {
+        await followChatMoves()
         guard await startupChecks() else { return }
         guard let database = services.database else {
             logger.warning("telegram has no database: receiving updates without the one-receiver-per-token lease")
@@ -36,6 +37,8 @@ extension TelegramConnector {
                 continue
             }
             logger.debug("telegram update receiver lease taken", metadata: ["lease": "\(lease.name)", "mode": "\(settings.mode.rawValue)"])
+            // The hub that received before may have learnt of a move since this one started.
+            await followChatMoves()
             await receiveWhileHolding(lease)
         }
     }
@@ -106,6 +109,16 @@ extension TelegramConnector {
         logger.warning("\(check.message)", metadata: ["chat.id": "\(group)"])
     }
 
+    /// Follows the group moves any hub stored (`TelegramEffects.rememberMove`).
+    func followChatMoves() async {
+        do {
+            let moves = try await effects.chatMoves()
+            api.migrated.withLock { $0.merge(moves) { _, stored in stored } }
+        } catch {
+            logger.warning("telegram chat moves not read; following only those this hub learns", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Stores one update as its trigger's event (dedup key: `update_id`); returns whether it raised one.
     @discardableResult
     func deliver(_ update: TelegramUpdate) async throws -> Bool {
@@ -113,6 +126,8 @@ extension TelegramConnector {
         // from the new id, and so would the operators' replies (sends learn it from a 400 too).
         if let moved = update.migration, [settings.groupID, settings.operatorsChatID].contains(moved.from) {
             api.migrated.withLock { $0[moved.from] = moved.to }
+            // Stored before the update is confirmed: Telegram says it only once.
+            try await effects.rememberMove(from: moved.from, to: moved.to)
             logger.notice("telegram group moved to a supergroup; following it (update the config)",
                           metadata: ["chat.old_id": "\(moved.from)", "chat.new_id": "\(moved.to)"])
         }

@@ -42,10 +42,16 @@ public struct TelegramConnector: Connector {
         self.settings = settings
         self.services = services
         let overall = settings.paidBroadcast ? TelegramRateLimiter<ContinuousClock>.paidBroadcast : TelegramRateLimiter<ContinuousClock>.overall
+        let effects = TelegramEffects(database: services.database)
+        let logger = services.logger
         api = TelegramAPI(http: services.http, apiURL: settings.apiURL, token: settings.token,
                           limiter: TelegramRateLimiter(clock: ContinuousClock(), overall: overall),
-                          paidBroadcast: settings.paidBroadcast, logger: services.logger)
-        effects = TelegramEffects(database: services.database)
+                          paidBroadcast: settings.paidBroadcast, logger: logger) { old, new in
+            do { try await effects.rememberMove(from: old, to: new) } catch {
+                logger.warning("telegram chat move not stored; this hub follows it until it restarts", metadata: ["error": "\(error)"])
+            }
+        }
+        self.effects = effects
         ownerID = UUID().uuidString.lowercased()
     }
 

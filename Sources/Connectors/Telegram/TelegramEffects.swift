@@ -36,7 +36,30 @@ struct TelegramEffects: Sendable {
         SchemaMigration(version: 2, name: "telegram effects by run") { dialect in
             SchemaMigration.runKeyIndex("telegram_effects", dialect: dialect)
         },
+        // Telegram says once, to whichever hub receives then, that a group became a supergroup.
+        SchemaMigration(version: 3, name: "telegram chat moves") { _ in
+            ["CREATE TABLE telegram_chat_moves (old_id BIGINT PRIMARY KEY, new_id BIGINT NOT NULL, moved_at BIGINT NOT NULL)"]
+        },
     ]
+
+    /// Keeps a group's move to a supergroup for every hub and every restart.
+    func rememberMove(from old: Int64, to new: Int64) async throws {
+        guard let database else { return }
+        try await database.write("""
+            INSERT INTO telegram_chat_moves (old_id, new_id, moved_at) VALUES ($1, $2, $3)
+            ON CONFLICT (old_id) DO UPDATE SET new_id = $2, moved_at = $3
+            """, [.id(old), .id(new), .id(Self.now())])
+    }
+
+    /// The moves remembered so far: old chat id → new one.
+    func chatMoves() async throws -> [Int64: Int64] {
+        guard let database else { return [:] }
+        var moves: [Int64: Int64] = [:]
+        for row in try await database.query("SELECT old_id, new_id FROM telegram_chat_moves") {
+            if let old = row["old_id"]?.telegramID, let new = row["new_id"]?.telegramID { moves[old] = new }
+        }
+        return moves
+    }
 
     /// The recorded result of an earlier call with this key (possibly partial), if any.
     func recall(_ key: String) async throws -> [String: Value]? {
