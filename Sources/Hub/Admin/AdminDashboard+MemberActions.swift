@@ -140,10 +140,18 @@ extension AdminDashboard {
     private func forget(_ id: String, telegramID: Int?, _ form: AdminForm, _ session: AdminSession) async throws {
         let admin = session.admin
         let accounts = accounts
+        let postgres = store.database.dialect == .postgres
         try await store.database.transaction { db in
             try accounts.claim(db, form, admin: admin, action: "forget_personal_data", subject: "member:" + id,
                                details: ["fields": ["full_name", "phone", "email", "city", "telegram_username", "payments.raw_payload", "payments.note",
-                                                    "support_messages.text", "audit notes"]])
+                                                    "support_messages.text", "audit notes", "events and step results"]])
+            // The events the member's form, payments and messages came in with, found by what they carry.
+            let contacts = try db.query("SELECT phone, email FROM funnel_members WHERE id = $1", [.string(id)]).first
+            let phone = contacts?["phone"]?.stringValue
+            var needles = [phone, phone.map { String($0.drop { $0 == "+" }) }, contacts?["email"]?.stringValue].compactMap { $0 }
+            needles += try db.query("SELECT order_id FROM funnel_payments WHERE member_id = $1", [.string(id)]).compactMap { $0["order_id"]?.stringValue }
+            if let telegramID { needles += RunHistoryErasure.telegramUser(telegramID) }
+            _ = try RunHistoryErasure.erase(mentioning: needles, postgres: postgres, db)
             let now = Value.millis(Store.now())
             try db.execute("""
                 UPDATE funnel_members SET full_name = $2, phone = NULL, email = NULL, city = NULL, telegram_username = NULL, updated_at = $3

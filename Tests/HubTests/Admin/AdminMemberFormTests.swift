@@ -64,6 +64,48 @@ import Testing
         }
     }
 
+    @Test("forgetting a member drops the events and step results that carry their data, and nobody else's")
+    func forgetErasesTheRunHistory() async throws {
+        for kind in TestDatabases.available {
+            try await AdminHarness.with(kind) { harness, client in
+                let id = try await harness.addMember(name: "Вера", phone: "+79990000035", email: "vera@example.ru")
+                let db = harness.store.database
+                try await db.execute("UPDATE funnel_members SET telegram_id = 5150 WHERE id = $1", [.string(id)])
+                let store = harness.store
+                // One finished run per event, with a step result repeating the event; `running` is still under way.
+                func event(_ name: String, _ payload: Value, running: Bool = false) async throws -> String {
+                    let run = try #require(try await store.storeEvent(source: "test.\(name)", dedupKey: name, payload: payload,
+                                                                      runs: [NewRun(flow: "f", flowVersion: "v")])?.first)
+                    try await db.execute("UPDATE hub_runs SET status = $2 WHERE id = $1", [.string(run), .string(running ? "running" : "completed")])
+                    try await db.execute("""
+                        INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, updated_at)
+                        VALUES ($1, 'member', 0, 'completed', 1, $2, 0)
+                        """, [.string(run), .string(payload.json)])
+                    return run
+                }
+                let form = try await event("form", ["full_name": "Вера", "phone": "+79990000035", "email": "VERA@example.ru"])
+                let paid = try await event("paid", ["order_num": .string("order-" + id), "customer_phone": "79990000035"])
+                let message = try await event("message", ["from": ["id": 5150, "first_name": "Вера"], "text": "мой адрес …"])
+                let stranger = try await event("stranger", ["from": ["id": 51500, "first_name": "Пётр"], "phone": "+79990000099"])
+                let underWay = try await event("under-way", ["phone": "+79990000035"], running: true)
+
+                let browser = try await AdminBrowser.signIn(client)
+                let page = try await browser.get(client, "/admin/members/\(id)").text
+                let response = try await browser.post(client, "/admin/members/\(id)/forget",
+                                                      [("csrf", try await browser.csrf(client)), ("form", try AdminBrowser.formID(page)), ("confirm", "yes")])
+                #expect(response.headers[.location] == "/admin/members/\(id)?notice=forgotten")
+                for (run, erased) in [(form, true), (paid, true), (message, true), (stranger, false), (underWay, false)] {
+                    let row = try #require(try await db.query("""
+                        SELECT e.payload, s.result FROM hub_runs r JOIN hub_events e ON e.id = r.event_id JOIN hub_run_steps s ON s.run_id = r.id
+                        WHERE r.id = $1
+                        """, [.string(run)]).first)
+                    #expect((row["payload"] == "null") == erased, "\(kind) \(run): \(row)")
+                    #expect((row["result"] == .null) == erased, "\(kind) \(run): \(row)")
+                }
+            }
+        }
+    }
+
     @Test("remove: the member is marked removed before Telegram is asked; a failure can be repeated; a double click kicks once")
     func removeIsMarkedFirstAndDoneOnce() async throws {
         try await AdminHealthTests.withTelegram(protected: true) { telegram, connectors in
