@@ -95,6 +95,25 @@ import Testing
         #expect(try await other.acquire(for: .seconds(60)))
     }
 
+    @Test("a receiver whose lease could not be renewed for a lease's time stops: another hub may hold it by then")
+    func unrenewedLeaseStopsTheReceiver() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        var connector = try h.connector(RecordingSink())
+        connector.timings = TelegramTimings(lease: .milliseconds(800), renew: .milliseconds(100), standby: .milliseconds(100),
+                                            backoff: .milliseconds(50), maxBackoff: .milliseconds(200), longPoll: 0)
+        let run = Task { [connector] in try await connector.run() }
+        #expect(await eventually { h.emulator.calls(of: "getUpdates").count >= 2 })
+        // The database stops answering the renewals (here: their table is gone).
+        try await h.database.execute("DROP TABLE hub_leader")
+        try await Task.sleep(for: .seconds(2))
+        let after = h.emulator.calls(of: "getUpdates").count
+        try await Task.sleep(for: .seconds(1))
+        #expect(h.emulator.calls(of: "getUpdates").count == after, "still polling without a lease")
+        run.cancel()
+        _ = await run.result
+    }
+
     @Test func conflictsAndServerErrorsAreRetriedNotFatal() async throws {
         let h = try await H.start()
         defer { Task { await h.stop() } }

@@ -48,6 +48,7 @@ extension TelegramConnector {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await receive() }
             group.addTask {
+                var renewed = ContinuousClock.now
                 while !Task.isCancelled {
                     guard (try? await Task.sleep(for: timings.renew)) != nil else { return }
                     do {
@@ -55,8 +56,15 @@ extension TelegramConnector {
                             logger.warning("telegram lease lost to another process; stopping the update receiver", metadata: ["lease": "\(lease.name)"])
                             return
                         }
+                        renewed = .now
                     } catch {
-                        // A short database outage is survivable while the lease has time left.
+                        // A short database outage is survivable while the lease has time left; once it may
+                        // have run out, a standby hub can take it, and two receivers would fight (409s).
+                        if ContinuousClock.now - renewed >= timings.lease - timings.renew {
+                            logger.warning("telegram lease not renewed in time; stopping the update receiver",
+                                           metadata: ["lease": "\(lease.name)", "error": "\(error)"])
+                            return
+                        }
                         logger.warning("telegram lease renewal failed", metadata: ["lease": "\(lease.name)", "error": "\(error)"])
                     }
                 }
