@@ -10,13 +10,14 @@ enum Deadline {
         return await withCheckedContinuation { continuation in
             answer.waiting.withLock { $0 = continuation }
             let timer = Task {
-                try? await Task.sleep(for: limit)
+                // Cancelled: the work answered first.
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
                 answer.give(nil)
             }
             Task {
                 let value = await work()
-                timer.cancel()
                 answer.give(value)
+                timer.cancel()
             }
         }
     }
