@@ -131,6 +131,21 @@ struct NoHTTP: HTTPClient {
         if name != "city" { #expect(response.body.contains("value=\"Казань\"")) }
     }
 
+    @Test("a field that is not UTF-8 (a page in windows-1251, raw bytes) is refused, and nothing starts", arguments: [
+        ("full_name", Array("full_name=%C8%E2%E0%ED%EE%E2".utf8)),
+        ("city", Array("city=".utf8) + [0xCA, 0xE0, 0xE7, 0xE0, 0xED, 0xFC]),
+    ])
+    func notUTF8IsRefused(_ name: String, _ pair: [UInt8]) async {
+        let sink = FormSink()
+        let others = Self.valid.filter { $0.0 != name }.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        let body = Array(others.utf8) + Array("&".utf8) + pair
+        let response = await Self.route(Self.connector(sink), "POST", "/").handler(
+            WebhookRequest(headers: ["content-type": "application/x-www-form-urlencoded"], body: body))
+        #expect(response.status == 422)
+        #expect(response.body.contains("<div class=\"error\">Недопустимые символы</div>"))
+        #expect(sink.events.withLock { $0.isEmpty })
+    }
+
     @Test func hostileTextIsKeptLiterallyAndRenderedEscaped() async throws {
         let hostile = "<script>alert(1)</script> \"O'Brien\"; DROP TABLE funnel_members; --"
         let sink = FormSink()

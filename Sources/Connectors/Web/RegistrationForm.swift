@@ -21,7 +21,8 @@ struct RegistrationForm: Sendable {
 
     var isValid: Bool { errors.isEmpty }
 
-    init(_ fields: [String: String]) {
+    /// `notUTF8`: fields whose bytes were not UTF-8 text; what they hold is not what was typed.
+    init(_ fields: [String: String], notUTF8: Set<String> = []) {
         values = [:]
         errors = [:]
         for name in [Field.fullName, Field.phone, Field.city, Field.email] {
@@ -46,6 +47,9 @@ struct RegistrationForm: Sendable {
         }
         if !["on", "1", "yes", "true"].contains(fields[Field.consent] ?? "") {
             errors[Field.consent] = "Нужно согласие с офертой и на обработку персональных данных"
+        }
+        for name in notUTF8 where values[name] != nil {
+            errors[name] = "Недопустимые символы"
         }
     }
 

@@ -11,8 +11,9 @@ extension WebConnector {
         guard request.body.count <= WebConnector.maxFormBytes else {
             return page("problem", title: "Слишком большой запрос", status: 413, extra: ["message": "Форма слишком большая. Сократите текст в полях."])
         }
-        let fields = FormDecoding.fields(request.body)
-        let form = RegistrationForm(fields)
+        let decoded = FormDecoding.decode(request.body)
+        let fields = decoded.fields
+        let form = RegistrationForm(fields, notUTF8: decoded.notUTF8)
         let consent = fields[RegistrationForm.Field.consent] != nil
         guard form.isValid, let phone = form.phone else {
             return landing(values: form.values, errors: form.errors, consent: consent, status: 422)

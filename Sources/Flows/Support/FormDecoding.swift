@@ -1,22 +1,61 @@
-import Foundation
-
 /// Flat `application/x-www-form-urlencoded` decoding for generic webhooks and page forms.
 /// (Prodamus needs PHP's nested rules; its connector has its own parser.)
 public enum FormDecoding {
-    /// Name → value; a repeated name keeps its last value; at most 1,000 fields are read.
-    public static func fields(_ body: [UInt8]) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&", omittingEmptySubsequences: true).prefix(1000) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decode(parts[0])
-            guard !name.isEmpty else { continue }
-            out[name] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return out
+    /// A decoded form body.
+    public struct Form: Sendable {
+        /// Name → value; a repeated name keeps its last value.
+        public var fields: [String: String] = [:]
+        /// Names of the fields whose name or value is not UTF-8 once decoded (a page in windows-1251,
+        /// say): their text has U+FFFD for the bad bytes, so it must not be taken as what was typed.
+        public var notUTF8: Set<String> = []
     }
 
-    private static func decode(_ s: Substring) -> String {
-        let plus = s.replacingOccurrences(of: "+", with: " ")
-        return plus.removingPercentEncoding ?? plus
+    /// The body's fields and which of them are not UTF-8; at most 1,000 fields are read.
+    public static func decode(_ body: [UInt8]) -> Form {
+        var form = Form()
+        for pair in body.split(separator: UInt8(ascii: "&")).prefix(1000) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = text(parts[0])
+            guard !name.text.isEmpty else { continue }
+            let value = parts.count > 1 ? text(parts[1]) : (text: "", isUTF8: true)
+            form.fields[name.text] = value.text
+            if !name.isUTF8 || !value.isUTF8 { form.notUTF8.insert(name.text) }
+        }
+        return form
+    }
+
+    /// Name → value, bytes that are not UTF-8 shown as U+FFFD.
+    public static func fields(_ body: [UInt8]) -> [String: String] { decode(body).fields }
+
+    /// `+` is a space and `%XX` a byte; a `%` without two hex digits stays as written, as browsers
+    /// read it. The bytes must then be UTF-8.
+    private static func text(_ encoded: ArraySlice<UInt8>) -> (text: String, isUTF8: Bool) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encoded.count)
+        var index = encoded.startIndex
+        while index < encoded.endIndex {
+            let byte = encoded[index]
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), index + 2 < encoded.endIndex,
+                      let high = hexDigit(encoded[index + 1]), let low = hexDigit(encoded[index + 2]) {
+                bytes.append(high << 4 | low)
+                index += 2
+            } else {
+                bytes.append(byte)
+            }
+            index += 1
+        }
+        if let text = String(validating: bytes, as: UTF8.self) { return (text, true) }
+        return (String(decoding: bytes, as: UTF8.self), false)
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -79,7 +79,10 @@ struct HTTPServer {
         let body: Value
         let type = incoming.headers["content-type"] ?? ""
         if type.contains("application/x-www-form-urlencoded") {
-            body = .object(FormDecoding.fields(incoming.body).mapValues(Value.string))
+            let form = FormDecoding.decode(incoming.body)
+            // Text with U+FFFD in place of the sender's bytes would reach the flow as if it were what was sent.
+            guard form.notUTF8.isEmpty else { return HTTPServer.text(.badRequest, "the form must be UTF-8 text\n") }
+            body = .object(form.fields.mapValues(Value.string))
         } else if incoming.body.isEmpty {
             body = .null
         } else {

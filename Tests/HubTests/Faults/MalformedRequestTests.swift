@@ -43,6 +43,7 @@ import Testing
                  extraHeaders: "Sign: 00\r\n", expected: 400...400),
             Case(name: "JSON to the form webhook", path: "/hooks/prodamus", type: "application/json", body: Array(#"{"order_id":"1"}"#.utf8),
                  extraHeaders: "Sign: 00\r\n", expected: 415...415),
+            Case(name: "form not in UTF-8 to an http flow", path: "/hooks/json", type: form, body: Array("name=%C8%E2%E0%ED".utf8), expected: 400...400),
             Case(name: "truncated JSON", path: "/hooks/json", type: "application/json", body: Array(#"{"a": [1, 2"#.utf8), expected: 400...400),
             Case(name: "not JSON at all", path: "/hooks/json", type: "application/json", body: [0xFF, 0x00, 0x7B], expected: 400...400),
             Case(name: "10 MB form webhook", path: "/hooks/prodamus", type: form, body: tenMegabytes, extraHeaders: "Sign: 00\r\n", expected: 413...413),
