@@ -117,6 +117,11 @@ struct NoHTTP: HTTPClient {
         ("phone", "12345", "Проверьте номер"),
         ("phone", "+7 999 abc", "Проверьте номер"),
         ("city", "", "Укажите город"),
+        // Invisible format characters: zero-width spaces, text reversed or isolated, a BOM.
+        ("full_name", "Анна\u{200B}\u{200B}Иванова", "Недопустимые символы"),
+        ("full_name", "Анна \u{202E}авонавИ", "Недопустимые символы"),
+        ("city", "\u{2066}Казань\u{2069}", "Недопустимые символы"),
+        ("city", "\u{FEFF}Казань", "Недопустимые символы"),
         ("email", "anna@", "Проверьте e-mail"),
         ("email", "anna example.ru", "Проверьте e-mail"),
         ("consent", nil, "Нужно согласие"),

@@ -62,7 +62,7 @@ struct RegistrationForm: Sendable {
         } else if value.count > max {
             errors[name] = "Не длиннее \(max) символов"
             values[name] = String(value.prefix(max))
-        } else if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        } else if ContactFormat.hasHiddenCharacters(value) {
             errors[name] = "Недопустимые символы"
         }
     }

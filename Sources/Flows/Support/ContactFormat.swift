@@ -20,6 +20,12 @@ public enum ContactFormat {
         }
     }
 
+    /// Control characters, and format characters (zero-width spaces, right-to-left overrides and
+    /// isolates, a BOM): invisible, they make a name look empty or read differently from what is stored.
+    public static func hasHiddenCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }
+    }
+
     public static func isEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }

@@ -105,7 +105,7 @@ extension AdminDashboard {
         if let text = email.stringValue, !ContactFormat.isEmail(text) { throw RefusedAction(problem: AdminText.badEmail, status: .badRequest) }
         let values: [(column: String, value: Value)] = [("full_name", name), ("phone", phone), ("email", email),
                                                         ("city", field("city", 100)), ("telegram_username", username)]
-        if values.contains(where: { $0.value.stringValue?.unicodeScalars.contains { $0.properties.generalCategory == .control } == true }) {
+        if values.contains(where: { $0.value.stringValue.map(ContactFormat.hasHiddenCharacters) == true }) {
             throw RefusedAction(problem: AdminText.badCharacters, status: .badRequest)
         }
         // The member as the form showed it: saving a page opened before the data changed (the bot
