@@ -113,6 +113,10 @@ struct NoHTTP: HTTPClient {
         ("full_name", nil, "Укажите фамилию, имя и отчество"),
         ("full_name", "Я", "Слишком коротко"),
         ("full_name", String(repeating: "Щ", count: 10_000), "Не длиннее 200 символов"),
+        // Two letters as the eye counts them, 20,002 code points (120 KB) as stored.
+        ("full_name", "Ив" + String(repeating: "\u{301}", count: 20_000), "Не длиннее 200 символов"),
+        ("city", "Ка" + String(repeating: "\u{301}", count: 150), "Не длиннее 100 символов"),
+        ("email", "a" + String(repeating: "\u{301}", count: 20_000) + "@example.ru", "Проверьте e-mail"),
         ("phone", "", "Укажите номер телефона"),
         ("phone", "12345", "Проверьте номер"),
         ("phone", "+7 999 abc", "Проверьте номер"),

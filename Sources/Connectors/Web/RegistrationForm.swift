@@ -34,7 +34,7 @@ struct RegistrationForm: Sendable {
         let email = values[Field.email] ?? ""
         if email.isEmpty {
             errors[Field.email] = "Укажите e-mail"
-        } else if email.count > 254 || !ContactFormat.isEmail(email) {
+        } else if email.unicodeScalars.count > 254 || !ContactFormat.isEmail(email) {
             errors[Field.email] = "Проверьте e-mail: он должен выглядеть как name@example.ru"
         }
         let rawPhone = values[Field.phone] ?? ""
@@ -59,9 +59,11 @@ struct RegistrationForm: Sendable {
             errors[name] = missing
         } else if value.count < min {
             errors[name] = "Слишком коротко"
-        } else if value.count > max {
+        } else if value.unicodeScalars.count > max {
+            // Code points, not letters as the eye counts them: combining marks add to a letter
+            // without limit ("Ив" and 20,000 accents is two letters), and the stored size must not.
             errors[name] = "Не длиннее \(max) символов"
-            values[name] = String(value.prefix(max))
+            values[name] = String(String.UnicodeScalarView(value.unicodeScalars.prefix(max)))
         } else if ContactFormat.hasHiddenCharacters(value) {
             errors[name] = "Недопустимые символы"
         }
