@@ -27,6 +27,33 @@ struct MembersTests {
         }
     }
 
+    @Test("registering with a paid member's phone or e-mail changes none of their contacts, and still makes a new order",
+          arguments: TestFunnel.available)
+    func registerOverPaidMember(kind: TestDatabaseKind) async throws {
+        try await TestFunnel.with(kind) { funnel in
+            let paid = try await funnel.register()
+            try await funnel.call("mark_paid", ["order": paid["order_id"]!, "amount": "3000.00"])
+            let stranger = try await funnel.register(name: "Борис Чужой", email: "boris@example.com", city: "Тверь")
+            #expect(stranger["id"] == paid["id"])
+            #expect(stranger["status"] == "paid")
+            #expect(stranger["order_id"] != paid["order_id"])
+            #expect(try await funnel.rows("SELECT status FROM funnel_payments WHERE order_id = $1", [stranger["order_id"]!]).first?["status"] == "pending")
+            // Removed by the admin after paying: still theirs.
+            try await funnel.database.execute("UPDATE funnel_members SET status = 'removed'")
+            _ = try await funnel.register(name: "Борис Чужой", email: "boris@example.com", city: "Тверь")
+            // Paid, known by e-mail only: a phone given with it is not attached either.
+            let byEmail = try await funnel.register(name: "Ирина", phone: nil, email: "irina@example.com", city: "Омск")
+            try await funnel.call("mark_paid", ["order": byEmail["order_id"]!, "amount": "3000.00"])
+            let overEmail = try await funnel.register(name: "Борис Чужой", phone: "+79990000000", email: "IRINA@example.com", city: "Тверь")
+            #expect(overEmail["id"] == byEmail["id"])
+
+            let members = try await funnel.rows("SELECT full_name, city, phone, email, status FROM funnel_members ORDER BY full_name")
+            #expect(members.map(\.values) == [["Анна Петрова", "Москва", "+79161234567", "anna@example.com", "removed"],
+                                               ["Ирина", "Омск", .null, "irina@example.com", "paid"]])
+            #expect(try await funnel.rows("SELECT COUNT(*) AS n FROM funnel_payments WHERE status = 'pending'").first?["n"] == 3)
+        }
+    }
+
     @Test("the same registration step again (a run resumed after its result was lost) gives the same order", arguments: TestFunnel.available)
     func registerStepRepeated(kind: TestDatabaseKind) async throws {
         try await TestFunnel.with(kind) { funnel in

@@ -3,8 +3,8 @@ import Flows
 extension DatabaseConnector {
     static let upsertMemberSpec = ActionSpec(
         name: "upsert_member",
-        summary: "Registers a client from the landing form, or updates the same client registering again, and gives a new order to pay "
-            + "(the same one when the same step runs again).",
+        summary: "Registers a client from the landing form, or updates the same client registering again until they have paid, "
+            + "and gives a new order to pay (the same one when the same step runs again).",
         inputs: [
             .required(Key.fullName, .string, "full name"),
             .optional(Key.phone, .string, "phone, already normalised to E.164: identifies the client"),
@@ -102,10 +102,12 @@ extension DatabaseConnector {
         if let existing {
             id = existing[Key.id]?.stringValue ?? ""
             status = existing[Key.status]?.stringValue ?? MemberStatus.registered
+            // Anyone may type a paid client's phone into the form: once a member has paid, their
+            // contacts change only in the dashboard. Before that, the latest registration is right.
             try db.execute("""
                 UPDATE funnel_members SET full_name = $2, phone = COALESCE($3, phone), city = COALESCE($4, city),
                     email = COALESCE($5, email), updated_at = $6
-                WHERE id = $1
+                WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM funnel_payments WHERE member_id = $1 AND status = 'paid')
                 """, [.string(id), .string(r.fullName), .optionalString(r.phone), .optionalString(r.city), .optionalString(r.email), now])
         } else {
             id = RecordID.make()
