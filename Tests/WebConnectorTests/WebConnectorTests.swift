@@ -204,6 +204,16 @@ struct NoHTTP: HTTPClient {
         #expect(!badToken.body.contains("start="))
     }
 
+    @Test("without the bot's link the success page sends the client to the contacts, not to an e-mail nobody sent",
+          arguments: [[:], ["t": "AbCdEfGhIjKlMnOpQrStUvWx", "b": ""], ["t": "AbCdEfGhIjKlMnOpQrStUvWx"]])
+    func successPageWithoutTheBot(_ query: [String: String]) async {
+        let page = await Self.get(Self.connector(), "/success", query: query)
+        #expect(page.status == 200)
+        #expect(page.body.contains("Напишите или позвоните нам (<a href=\"/contacts\">контакты</a>)"))
+        #expect(!page.body.contains("письм"))
+        #expect(!page.body.contains("id=\"bot\""))
+    }
+
     @Test(arguments: [
         ("8 (999) 123-45-67", "+79991234567"), ("+7 999 123 45 67", "+79991234567"), ("79991234567", "+79991234567"),
         ("9991234567", "+79991234567"), ("+7-999-123-45-67", "+79991234567"), ("+44 20 7946 0958", "+442079460958"),
