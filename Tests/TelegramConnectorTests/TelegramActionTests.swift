@@ -308,6 +308,18 @@ import Testing
         #expect(info["link"] == "https://t.me/session_hub_bot")
     }
 
+    @Test("bot_info asks Telegram once: a token's bot does not change, and registrations should not wait on getMe")
+    func botInfoIsRemembered() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        let connector = try h.connector()
+        let first = try await connector.perform(H.call("bot_info", [:]))
+        let again = try await connector.perform(H.call("bot_info", [:]))
+        #expect(again == first)
+        #expect(again["username"] == "session_hub_bot")
+        #expect(h.emulator.calls(of: "getMe").count == 1)
+    }
+
     @Test func callbackPressIsReceivedAndAnswered() async throws {
         let h = try await H.start()
         defer { Task { await h.stop() } }

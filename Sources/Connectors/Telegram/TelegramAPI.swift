@@ -15,6 +15,9 @@ final class TelegramAPI: Sendable {
     let logger: Logger
     /// Chats that became supergroups: old id → new id, so later calls go straight to the new one.
     let migrated = Mutex<[Int64: Int64]>([:])
+    /// The bot's `bot_info` once getMe has answered: a token's bot does not change while the
+    /// process runs, so a registration need not wait for Telegram to say it again.
+    let knownBot = Mutex<Value?>(nil)
 
     /// Methods that post a message into `chat_id`, paced by the rate limiter.
     static let sendMethods: Set<String> = [

@@ -2,7 +2,8 @@ import Flows
 
 extension TelegramConnector {
     static let botInfoSpec = ActionSpec(
-        name: "bot_info", summary: "The bot's username, id and t.me link (for deep links such as https://t.me/<bot>?start=TOKEN).",
+        name: "bot_info", summary: "The bot's username, id and t.me link (for deep links such as https://t.me/<bot>?start=TOKEN); "
+            + "asked of Telegram (getMe, 5 s at most) until it first answers, then remembered.",
         inputs: [],
         outputs: [
             .output("username", .string, "the bot's username without '@'"),
@@ -15,8 +16,19 @@ extension TelegramConnector {
             do: telegram.bot_info
             """)
 
+    /// Registrations wait for this step, and the form waits 10 s for its whole flow.
+    static let botInfoTimeout: Duration = .seconds(5)
+
     func botInfo(_ call: ActionCall) async throws -> Value {
-        try Self.botValue(try await api.call("getMe"))
+        if let known = api.knownBot.withLock({ $0 }) { return known }
+        return try rememberBot(try await api.call("getMe", timeout: Self.botInfoTimeout))
+    }
+
+    /// `botValue` of getMe's answer, kept for `bot_info`.
+    func rememberBot(_ me: Value) throws -> Value {
+        let bot = try Self.botValue(me)
+        api.knownBot.withLock { $0 = bot }
+        return bot
     }
 
     /// `{username, id, link}` from getMe's `User`.

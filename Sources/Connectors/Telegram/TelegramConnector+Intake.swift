@@ -92,7 +92,7 @@ extension TelegramConnector {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let bot = try Self.botValue(try await api.call("getMe"))
+                let bot = try rememberBot(try await api.call("getMe"))
                 logger.debug("telegram bot", metadata: ["bot.username": "\(bot["username"]?.text ?? "")"])
                 break
             } catch let error as ConnectorError where error.code == "telegram-401" || error.code == "telegram-404" {

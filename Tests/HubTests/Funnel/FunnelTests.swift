@@ -18,24 +18,9 @@ import Testing
         telegram.addGroup(id: Self.groupID, title: "Сеансы", hasProtectedContent: true)
         let prodamusServer = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
         let telegramServer = try await EmulatorServer.start(telegram.router(), name: "telegram")
-        let folder = try FlowFolder([:])
+        let (hub, hubURL, database, folder) = try await Self.startHub(prodamus: prodamus, prodamusURL: prodamusServer.baseURL,
+                                                                      telegramURL: telegramServer.baseURL)
         defer { folder.remove() }
-        for file in FlowSet.flowFiles(in: Repository.path("flows")) {
-            try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
-        }
-        let port = TestHTTP.freePort()
-        let hubURL = "http://127.0.0.1:\(port)"
-        // The hub's links have no `sys`, so Prodamus notifies the URL set in the shop's LK.
-        prodamus.notificationURLs = [hubURL + "/hooks/prodamus"]
-        let database = folder.root.appendingPathComponent("hub.db").path
-        let hub = try HubProcess(environment: [
-            "HUB_DATABASE_URL": "sqlite:" + database, "HUB_FLOWS": folder.flows,
-            "HUB_LISTEN": "127.0.0.1:\(port)", "HUB_PUBLIC_URL": hubURL,
-            "PRODAMUS_FORM_URL": prodamusServer.baseURL + "/", "PRODAMUS_SECRET_KEY": "test-secret-key",
-            "TELEGRAM_BOT_TOKEN": "123456:TEST-token", "TELEGRAM_API_URL": telegramServer.baseURL,
-            "TELEGRAM_GROUP_ID": String(Self.groupID),
-        ], workingDirectory: folder.root)
-        _ = try await hub.waitForPort()
 
         // 1. Registration: the form's flow answers with a redirect to the payment page.
         let form = try await TestHTTP.postForm(hubURL + "/", [
@@ -137,6 +122,81 @@ import Testing
         await telegram.shutdown()
         await telegramServer.stop()
         await prodamusServer.stop()
+    }
+
+    /// Telegram failing (a getMe that answers 500 every time): the client still goes to pay, and
+    /// the success page, without the bot's name, tells them where to turn.
+    @Test func registrationDoesNotWaitForTelegram() async throws {
+        let prodamus = ProdamusEmulator(secretKey: "test-secret-key")
+        let telegram = TelegramEmulator(token: "123456:TEST-token", botUsername: "session_hub_bot")
+        telegram.addGroup(id: Self.groupID, title: "Сеансы", hasProtectedContent: true)
+        let faults = TelegramFaults()
+        faults.storm(method: "getMe", status: 500, failures: 1, every: 1, total: 1_000_000)
+        let prodamusServer = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
+        let telegramServer = try await EmulatorServer.start(telegram.router(faults: faults), name: "telegram")
+        let (hub, hubURL, database, folder) = try await Self.startHub(prodamus: prodamus, prodamusURL: prodamusServer.baseURL,
+                                                                      telegramURL: telegramServer.baseURL)
+        defer { folder.remove() }
+
+        let started = ContinuousClock.now
+        let form = try await TestHTTP.postForm(hubURL + "/", [
+            ("full_name", "Анна Иванова"), ("phone", "8 (999) 123-45-67"), ("city", "Казань"), ("email", "anna@example.ru"), ("consent", "on"),
+        ])
+        #expect(form.status == 303, "\(form.body.prefix(500)) \(hub.stderr)")
+        let paymentURL = try #require(form.location)
+        #expect(paymentURL.hasPrefix(prodamusServer.baseURL + "/?"))
+        #expect(ContinuousClock.now - started < .seconds(8))
+        #expect((faults.injected["500"] ?? 0) >= 1, "the flow did not ask Telegram")
+
+        let query = String(paymentURL.split(separator: "?", maxSplits: 1)[1])
+        let paid = try await TestHTTP.postForm(prodamusServer.baseURL + "/pay", [("query", query)])
+        #expect(prodamus.webhooksSent.map(\.status) == [200])
+        let success = try #require(paid.location)
+        #expect(success.hasPrefix(hubURL + "/success?t="))
+        let successPage = try #require(await TestHTTP.get(success))
+        #expect(successPage.status == 200)
+        #expect(successPage.body.contains("Напишите или позвоните нам"))
+        #expect(!successPage.body.contains("start="))
+
+        let store = try Store.open("sqlite:" + database, poolSize: 1)
+        #expect(try await store.database.query("SELECT status FROM funnel_members").map { $0["status"] } == ["paid"])
+        #expect(try await store.runs(status: "failed").isEmpty)
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+        await telegram.shutdown()
+        await telegramServer.stop()
+        await prodamusServer.stop()
+    }
+
+    /// A child hub running the repository's flows against the emulators; Prodamus is told to
+    /// notify it. The caller removes `folder`.
+    static func startHub(prodamus: ProdamusEmulator, prodamusURL: String, telegramURL: String) async throws
+        -> (hub: HubProcess, url: String, database: String, folder: FlowFolder)
+    {
+        let folder = try FlowFolder([:])
+        do {
+            for file in FlowSet.flowFiles(in: Repository.path("flows")) {
+                try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
+            }
+            let port = TestHTTP.freePort()
+            let hubURL = "http://127.0.0.1:\(port)"
+            // The hub's links have no `sys`, so Prodamus notifies the URL set in the shop's LK.
+            prodamus.notificationURLs = [hubURL + "/hooks/prodamus"]
+            let database = folder.root.appendingPathComponent("hub.db").path
+            let hub = try HubProcess(environment: [
+                "HUB_DATABASE_URL": "sqlite:" + database, "HUB_FLOWS": folder.flows,
+                "HUB_LISTEN": "127.0.0.1:\(port)", "HUB_PUBLIC_URL": hubURL,
+                "PRODAMUS_FORM_URL": prodamusURL + "/", "PRODAMUS_SECRET_KEY": "test-secret-key",
+                "TELEGRAM_BOT_TOKEN": "123456:TEST-token", "TELEGRAM_API_URL": telegramURL,
+                "TELEGRAM_GROUP_ID": String(Self.groupID),
+            ], workingDirectory: folder.root)
+            _ = try await hub.waitForPort()
+            return (hub, hubURL, database, folder)
+        } catch {
+            folder.remove()
+            throw error
+        }
     }
 
     /// Polls until `probe` gives a value (at most 10 s).
