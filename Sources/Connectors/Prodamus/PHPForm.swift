@@ -1,3 +1,5 @@
+import Flows
+
 /// Decodes form bodies into exactly the array PHP 8.2 builds as `$_POST`, and encodes nested
 /// data like `http_build_query`.
 ///
@@ -315,7 +317,7 @@ public enum PHPForm {
             if byte == UInt8(ascii: "+") {
                 out[count] = UInt8(ascii: " ")
             } else if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
-                      let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                      let high = Crypto.hexValue(bytes[index + 1]), let low = Crypto.hexValue(bytes[index + 2]) {
                 out[count] = high << 4 | low
                 index += 2
             } else {
@@ -325,15 +327,6 @@ public enum PHPForm {
             index += 1
         }
         return count
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     static func text(_ bytes: some Collection<UInt8>) -> String {

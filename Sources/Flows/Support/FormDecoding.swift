@@ -38,7 +38,7 @@ public enum FormDecoding {
             if byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), index + 2 < encoded.endIndex,
-                      let high = hexDigit(encoded[index + 1]), let low = hexDigit(encoded[index + 2]) {
+                      let high = Crypto.hexValue(encoded[index + 1]), let low = Crypto.hexValue(encoded[index + 2]) {
                 bytes.append(high << 4 | low)
                 index += 2
             } else {
@@ -48,14 +48,5 @@ public enum FormDecoding {
         }
         if let text = String(validating: bytes, as: UTF8.self) { return (text, true) }
         return (String(decoding: bytes, as: UTF8.self), false)
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
