@@ -107,21 +107,6 @@ final class MemoryJournal: RunJournal {
         #expect(failure.attempts == 2)
     }
 
-    @Test("a service's 'wait' (429 retry_after) does not use up the step's attempts, up to Engine.serviceWaits more")
-    func serviceWaitsDoNotUseUpAttempts() async throws {
-        let flow = try flow("on: db.paid\nsteps:\n  - id: m\n    do: db.mark_paid\n    retry: { attempts: 2, backoff: 10s }\n    with: { order: busy }\n")
-        // Two attempts, plus ten waits: tries 1 to 11 are followed by a wait, the 12th failure is final.
-        let tries = 2 + Engine.serviceWaits
-        for done in [0, 1, 2, 5, tries - 2] {
-            let outcome = try await engine.execute(flow, state: RunState(runID: "r9", event: [:], attempts: ["m": done]), journal: MemoryJournal())
-            guard case .retry(_, let delay, _) = outcome else { Issue.record("after \(done) tries: \(outcome)"); return }
-            #expect(delay == .seconds(7))
-        }
-        let last = try await engine.execute(flow, state: RunState(runID: "r9", event: [:], attempts: ["m": tries - 1]), journal: MemoryJournal())
-        guard case .failed(let failure) = last else { Issue.record("expected failure, got \(last)"); return }
-        #expect(failure.attempts == tries)
-    }
-
     @Test func continueOnErrorGoesOn() async throws {
         let flow = try flow("on: db.paid\nsteps:\n  - id: m\n    do: db.mark_paid\n    on_error: continue\n    with: { order: missing }\n  - do: bot.send_invite\n    with: { user: \"{{ m.telegram_id | default: 5 }}\" }\n")
         let outcome = try await engine.execute(flow, state: RunState(runID: "r5", event: [:]), journal: MemoryJournal())

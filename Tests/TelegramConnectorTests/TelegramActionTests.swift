@@ -100,11 +100,12 @@ import Testing
         #expect(h.emulator.inviteLinks.count == 2)
     }
 
-    @Test func floodControlBecomesRetryAfter() async throws {
+    @Test("a long flood-control wait goes back to the engine as 'retry after'")
+    func floodControlBecomesRetryAfter() async throws {
         let h = try await H.start()
         defer { Task { await h.stop() } }
         await h.emulator.userSends("/start", from: H.ada)
-        h.emulator.failNext(5, method: "sendMessage", status: 429, retryAfter: 7)
+        h.emulator.failNext(5, method: "sendMessage", status: 429, retryAfter: 45)
         let connector = try h.connector()
         for attempt in 1...3 {
             do {
@@ -112,11 +113,26 @@ import Testing
                 Issue.record("attempt \(attempt) went through a 429")
             } catch let error as ConnectorError {
                 #expect(error.code == "telegram-429")
-                #expect(error.disposition == .retryAfter(.seconds(7)))
+                #expect(error.disposition == .retryAfter(.seconds(45)))
                 #expect(!error.description.contains(H.token))
             }
         }
         #expect(h.emulator.messages(to: H.ada.id).isEmpty)
+    }
+
+    @Test("short flood-control waits are waited out inside the step: the message goes once, no attempt is used up")
+    func shortFloodControlIsWaitedOut() async throws {
+        let h = try await H.start()
+        defer { Task { await h.stop() } }
+        await h.emulator.userSends("/start", from: H.ada)
+        h.emulator.failNext(2, method: "sendMessage", status: 429, retryAfter: 1)
+        let connector = try h.connector()
+        let started = ContinuousClock.now
+        _ = try await connector.perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "hi"], key: "busy"))
+        #expect(h.emulator.calls(of: "sendMessage").count == 3)
+        #expect(h.emulator.messages(to: H.ada.id).map(\.text) == ["hi"])
+        // Each retry waited for the chat's hold, not a moment less.
+        #expect(ContinuousClock.now - started >= .seconds(2))
     }
 
     @Test func badRequestIsPermanentAndNamesTheReason() async throws {

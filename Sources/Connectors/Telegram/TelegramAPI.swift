@@ -65,8 +65,27 @@ final class TelegramAPI: Sendable {
         throw envelope.error(method: method)
     }
 
-    /// One HTTP round trip, after waiting for the send slot.
+    /// A send refused for flood control was not sent, so it is made again here once the wait
+    /// is over (the rate limiter holds the chat meanwhile), at most this many times: a few 429s
+    /// in a busy minute must not use up the step's attempts and leave a paid client uninvited.
+    static let floodRetries = 3
+    /// Longer waits go back to the engine, which parks the run instead of holding it.
+    static let longestFloodWait = 30
+
+    /// One call, repeated after short flood-control waits on sends.
     private func exchange(_ method: String, _ parameters: [String: Value], timeout: Duration) async throws -> TelegramEnvelope {
+        for _ in 0..<Self.floodRetries {
+            let envelope = try await exchangeOnce(method, parameters, timeout: timeout)
+            guard !envelope.ok, envelope.errorCode == 429, Self.sendMethods.contains(method),
+                  (envelope.retryAfter ?? 1) <= Self.longestFloodWait else { return envelope }
+            logger.notice("telegram flood control; sending again after the wait",
+                          metadata: ["telegram.method": "\(method)", "retry_after": "\(envelope.retryAfter ?? 1)"])
+        }
+        return try await exchangeOnce(method, parameters, timeout: timeout)
+    }
+
+    /// One HTTP round trip, after waiting for the send slot.
+    private func exchangeOnce(_ method: String, _ parameters: [String: Value], timeout: Duration) async throws -> TelegramEnvelope {
         var parameters = parameters
         if Self.sendMethods.contains(method), let chat = parameters["chat_id"]?.telegramID {
             try await limiter.acquire(chat: chat)

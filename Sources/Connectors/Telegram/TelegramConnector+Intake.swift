@@ -22,6 +22,7 @@ extension TelegramConnector {
         var failures = 0
         while !Task.isCancelled {
             let held: Bool
+            let asked = ContinuousClock.now
             do {
                 held = try await lease.acquire(for: timings.lease)
                 failures = 0
@@ -39,33 +40,42 @@ extension TelegramConnector {
             logger.debug("telegram update receiver lease taken", metadata: ["lease": "\(lease.name)", "mode": "\(settings.mode.rawValue)"])
             // The hub that received before may have learnt of a move since this one started.
             await followChatMoves()
-            await receiveWhileHolding(lease)
+            await receiveWhileHolding(lease, since: asked)
         }
     }
 
     /// Runs the receiver alongside the lease renewal; whichever ends first ends both.
-    private func receiveWhileHolding(_ lease: TelegramLease) async {
+    /// `since`: when the lease was asked for, the moment it counts from.
+    private func receiveWhileHolding(_ lease: TelegramLease, since acquired: ContinuousClock.Instant) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await receive() }
             group.addTask {
-                var renewed = ContinuousClock.now
+                // A short database outage is survivable while the lease has time left; once it may
+                // have run out, a standby hub can take it, and two receivers would fight (409s). So
+                // the receiver stops a renewal interval before then, also when a renewal hangs.
+                var renewed = acquired
                 while !Task.isCancelled {
                     guard (try? await Task.sleep(for: timings.renew)) != nil else { return }
-                    do {
-                        if try await !lease.acquire(for: timings.lease) {
-                            logger.warning("telegram lease lost to another process; stopping the update receiver", metadata: ["lease": "\(lease.name)"])
-                            return
-                        }
-                        renewed = .now
-                    } catch {
-                        // A short database outage is survivable while the lease has time left; once it may
-                        // have run out, a standby hub can take it, and two receivers would fight (409s).
-                        if ContinuousClock.now - renewed >= timings.lease - timings.renew {
-                            logger.warning("telegram lease not renewed in time; stopping the update receiver",
-                                           metadata: ["lease": "\(lease.name)", "error": "\(error)"])
-                            return
-                        }
+                    let asked = ContinuousClock.now
+                    let left = renewed + timings.lease - timings.renew - asked
+                    let outcome = await Deadline.result(within: max(left, .zero)) { () async -> Result<Bool, any Error> in
+                        do { return .success(try await lease.acquire(for: timings.lease)) } catch { return .failure(error) }
+                    }
+                    switch outcome {
+                    case .success(true)?:
+                        renewed = asked
+                    case .success(false)?:
+                        logger.warning("telegram lease lost to another process; stopping the update receiver", metadata: ["lease": "\(lease.name)"])
+                        return
+                    case .failure(let error)? where ContinuousClock.now - renewed < timings.lease - timings.renew:
                         logger.warning("telegram lease renewal failed", metadata: ["lease": "\(lease.name)", "error": "\(error)"])
+                    case .failure(let error)?:
+                        logger.warning("telegram lease not renewed in time; stopping the update receiver",
+                                       metadata: ["lease": "\(lease.name)", "error": "\(error)"])
+                        return
+                    case nil:
+                        logger.warning("telegram lease renewal did not answer in time; stopping the update receiver", metadata: ["lease": "\(lease.name)"])
+                        return
                     }
                 }
             }

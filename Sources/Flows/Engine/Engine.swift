@@ -9,9 +9,6 @@ public struct Engine: Sendable {
     public let specs: [String: ConnectorSpec]
     public var logger: Logger
 
-    /// How many times a step may wait as a service asked, beyond its `attempts`.
-    public static let serviceWaits = 10
-
     public init(connectors: [String: any Connector], logger: Logger = Logger(label: "hub.engine")) {
         self.connectors = connectors
         self.specs = connectors.mapValues { type(of: $0).spec }
@@ -35,13 +32,10 @@ public struct Engine: Sendable {
                 result = try await perform(step, flow: flow, scope: scope, runID: state.runID)
             } catch let failure as ConnectorError {
                 try await journal.stepFailed(runID: state.runID, step: step, index: index, attempt: attempt, error: failure)
-                let asked: Duration? = if case .retryAfter(let wait) = failure.disposition { wait } else { nil }
-                // A service that asks to wait (Telegram's flood control) has not failed the step: a few
-                // waits in a busy minute must not make a paid client's invite a dead letter. Bounded still.
-                let allowed = step.retry.attempts + (asked == nil ? 0 : Self.serviceWaits)
-                if case .permanent = failure.disposition {} else if attempt < allowed {
+                if case .permanent = failure.disposition {} else if attempt < step.retry.attempts {
                     // A service's own wait, kept within an hour: a run must not be parked for a year.
-                    let delay = asked.map { min(max($0, .zero), .seconds(3600)) } ?? step.retry.delay(afterAttempt: attempt)
+                    let delay: Duration = if case .retryAfter(let d) = failure.disposition { min(max(d, .zero), .seconds(3600)) }
+                        else { step.retry.delay(afterAttempt: attempt) }
                     return .retry(stepID: step.id, after: delay, error: failure)
                 }
                 if step.onError == .continue {

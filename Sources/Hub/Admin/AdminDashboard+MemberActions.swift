@@ -14,7 +14,7 @@ extension AdminDashboard {
             return render("message", status: .notFound, session: session, ["title": AdminText.notFound, "problem": AdminText.notFound])
         }
         let telegramID = exists["telegram_id"]?.intValue
-        let form = AdminForm(fields)
+        let form = AdminForm(fields, action: action)
         let notices = ["paid": "paid", "edit": "saved", "forget": "forgotten", "invite": "invited", "remove": "removed",
                        "restore": "restored", "unbind": "unbound"]
         guard let notice = notices[action] else {
@@ -33,7 +33,9 @@ extension AdminDashboard {
             default: try await unbind(id, form, session)
             }
         } catch is RepeatedForm {
-            // The first submission did it; this one is its double.
+            // A double: the page as it is now, with the notice only if the first one got that far
+            // (a Telegram call may still be under way, or have failed: its entry on the page says so).
+            guard try await accounts.isDone(form) else { return Self.redirect("/admin/members/\(id)") }
         } catch let refused as RefusedAction {
             return try await memberPage(id, session, problem: refused.problem, status: refused.status)
         }
@@ -87,7 +89,9 @@ extension AdminDashboard {
 
     private func editContacts(_ id: String, _ fields: [String: String], _ form: AdminForm, _ session: AdminSession) async throws {
         func field(_ name: String, _ limit: Int) -> Value {
-            let text = String((fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(limit))
+            // Cut by code points, as the site's form counts them: a letter with 20,000 accents is one Character.
+            let trimmed = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(String.UnicodeScalarView(trimmed.unicodeScalars.prefix(limit)))
             return text.isEmpty ? .null : .string(text)
         }
         let name = field("full_name", 200)
@@ -138,20 +142,23 @@ extension AdminDashboard {
     /// Erases the member's personal data on request (152-ФЗ): contact fields, the payment
     /// provider's raw payloads (they repeat them) and support texts. Amounts and dates stay for accounting.
     private func forget(_ id: String, telegramID: Int?, _ form: AdminForm, _ session: AdminSession) async throws {
+        // The events the member's form, payments and messages came in with, found by what they carry.
+        let database = store.database
+        let contacts = try await database.query("SELECT phone, email FROM funnel_members WHERE id = $1", [.string(id)]).first
+        let phone = contacts?["phone"]?.stringValue
+        var needles = [phone, phone.map { String($0.drop { $0 == "+" }) }, contacts?["email"]?.stringValue].compactMap { $0 }
+        needles += try await database.query("SELECT order_id FROM funnel_payments WHERE member_id = $1", [.string(id)])
+            .compactMap { $0["order_id"]?.stringValue }
+        if let telegramID { needles += RunHistoryErasure.telegramUser(telegramID) }
+        let events = try await RunHistoryErasure.events(mentioning: needles, in: database)
         let admin = session.admin
         let accounts = accounts
-        let postgres = store.database.dialect == .postgres
-        try await store.database.transaction { db in
+        let postgres = database.dialect == .postgres
+        try await database.transaction { db in
             try accounts.claim(db, form, admin: admin, action: "forget_personal_data", subject: "member:" + id,
                                details: ["fields": ["full_name", "phone", "email", "city", "telegram_username", "payments.raw_payload", "payments.note",
                                                     "support_messages.text", "audit notes", "events and step results"]])
-            // The events the member's form, payments and messages came in with, found by what they carry.
-            let contacts = try db.query("SELECT phone, email FROM funnel_members WHERE id = $1", [.string(id)]).first
-            let phone = contacts?["phone"]?.stringValue
-            var needles = [phone, phone.map { String($0.drop { $0 == "+" }) }, contacts?["email"]?.stringValue].compactMap { $0 }
-            needles += try db.query("SELECT order_id FROM funnel_payments WHERE member_id = $1", [.string(id)]).compactMap { $0["order_id"]?.stringValue }
-            if let telegramID { needles += RunHistoryErasure.telegramUser(telegramID) }
-            _ = try RunHistoryErasure.erase(mentioning: needles, postgres: postgres, db)
+            try RunHistoryErasure.erase(events: events, postgres: postgres, db)
             let now = Value.millis(Store.now())
             try db.execute("""
                 UPDATE funnel_members SET full_name = $2, phone = NULL, email = NULL, city = NULL, telegram_username = NULL, updated_at = $3
@@ -256,7 +263,8 @@ extension AdminDashboard {
         guard let old = member?["telegram_id"]?.intValue else { throw RefusedAction(problem: AdminText.noTelegramID, status: .conflict) }
         // Out of the group before the account is forgotten: afterwards nothing would say whom to remove.
         // A failure here changes nothing, and removing twice is harmless.
-        if member?["status"]?.stringValue == "joined", let telegram = instance(ofType: "telegram") {
+        if member?["status"]?.stringValue == "joined" {
+            let telegram = try runningTelegram()
             do {
                 let key = "admin:\(form.id):leave"
                 _ = try await telegram.connector.perform(ActionCall(action: "remove_member", inputs: Fields(["user": .number(Double(old))]),

@@ -106,7 +106,7 @@ public struct AdminDashboard: Sendable {
             try await form(request) { session, fields in
                 // Path parameters come as written: a name percent-encoded by the page is decoded here.
                 let name = context.parameters.get("name") ?? ""
-                return try await runFlowNow(name.removingPercentEncoding ?? name, AdminForm(fields), session)
+                return try await runFlowNow(name.removingPercentEncoding ?? name, AdminForm(fields, action: "run"), session)
             }
         }
         router.get("/admin/connectors") { request, _ in try await page(request) { session in connectorsPage(session) } }

@@ -6,14 +6,16 @@ import HTTPTypes
 /// sent twice (a double click, a browser resending after a timeout) finds the entry taken and
 /// changes nothing more, sends nothing more. A form without one (a page from before) gets a new id.
 struct AdminForm {
+    /// The page's id and the action: a page's forms share its id (one per page view), so the
+    /// action tells them apart (marking paid, then pressing "resend invite" on the same page).
     let id: String
 
-    init(_ fields: [String: String]) {
+    init(_ fields: [String: String], action: String) {
         // A record id as `RecordID.make()` writes it; anything else is not ours.
         if let given = fields["form"], given.count == 36, given.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-            id = given
+            id = action + ":" + given
         } else {
-            id = RecordID.make()
+            id = action + ":" + RecordID.make()
         }
     }
 
@@ -21,7 +23,7 @@ struct AdminForm {
     static func fresh() -> String { RecordID.make() }
 }
 
-/// A form sent again after its action was done: answered as the first one was.
+/// A form sent again: its action was done already, or is under way, or failed.
 struct RepeatedForm: Error {}
 
 /// An action refused inside its transaction (which is rolled back): the page says why.
@@ -39,6 +41,14 @@ extension AdminAccounts {
         } catch let error as SQLError where error.kind == .uniqueViolation {
             throw RepeatedForm()
         }
+    }
+
+    /// Whether the action a form's entry announced is finished: a Telegram action records
+    /// `state` (requested, then done or failed); the others are done when their entry exists.
+    func isDone(_ form: AdminForm) async throws -> Bool {
+        let details = try await database.query("SELECT details FROM hub_audit_log WHERE id = $1", [.string(form.id)]).first?["details"]
+        guard let text = details?.stringValue, let state = try? Value(json: text)["state"] else { return true }
+        return state == "done"
     }
 
     /// Replaces an audit entry's details, in the transaction that made it.

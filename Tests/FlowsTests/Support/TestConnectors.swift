@@ -28,7 +28,6 @@ struct ShopConnector: Connector {
         calls.append(call)
         if call.inputs.get("order") == "missing" { throw ConnectorError.permanent("not-found", "no such order") }
         if call.inputs.get("order") == "flaky" { throw ConnectorError(code: "http-503", "try later") }
-        if call.inputs.get("order") == "busy" { throw ConnectorError(code: "http-429", "too many requests", .retryAfter(.seconds(7))) }
         return ["telegram_id": 42, "member": ["name": "Ann", "paid": true]]
     }
 }

@@ -34,6 +34,22 @@ import Testing
         }
     }
 
+    @Test("two different forms of one page are two actions: marking paid does not swallow the 'resend invite' pressed after it")
+    func formsOfOnePageAreTold() async throws {
+        try await AdminHarness.with { harness, client in
+            let id = try await harness.addMember(name: "Зоя", phone: "+79990000036")
+            let browser = try await AdminBrowser.signIn(client)
+            let form = try AdminBrowser.formID(try await browser.get(client, "/admin/members/\(id)").text)
+            let csrf = try await browser.csrf(client)
+            let paid = try await browser.post(client, "/admin/members/\(id)/paid", [("csrf", csrf), ("form", form), ("amount", "3000")])
+            #expect(paid.headers[.location] == "/admin/members/\(id)?notice=paid")
+            // Back in the browser, the same page: the invite is its own action (here Telegram is not set up, and says so).
+            let invite = try await browser.post(client, "/admin/members/\(id)/invite", [("csrf", csrf), ("form", form)])
+            #expect(invite.status == .serviceUnavailable)
+            #expect(invite.text.contains("Telegram не настроен"))
+        }
+    }
+
     @Test("saving contacts from a page opened before the data changed is refused and changes nothing")
     func staleEditIsRefused() async throws {
         try await AdminHarness.with { harness, client in
@@ -87,6 +103,7 @@ import Testing
                 let paid = try await event("paid", ["order_num": .string("order-" + id), "customer_phone": "79990000035"])
                 let message = try await event("message", ["from": ["id": 5150, "first_name": "Вера"], "text": "мой адрес …"])
                 let stranger = try await event("stranger", ["from": ["id": 51500, "first_name": "Пётр"], "phone": "+79990000099"])
+                // A run still under way loses its event too: the person asked to be forgotten.
                 let underWay = try await event("under-way", ["phone": "+79990000035"], running: true)
 
                 let browser = try await AdminBrowser.signIn(client)
@@ -94,7 +111,7 @@ import Testing
                 let response = try await browser.post(client, "/admin/members/\(id)/forget",
                                                       [("csrf", try await browser.csrf(client)), ("form", try AdminBrowser.formID(page)), ("confirm", "yes")])
                 #expect(response.headers[.location] == "/admin/members/\(id)?notice=forgotten")
-                for (run, erased) in [(form, true), (paid, true), (message, true), (stranger, false), (underWay, false)] {
+                for (run, erased) in [(form, true), (paid, true), (message, true), (stranger, false), (underWay, true)] {
                     let row = try #require(try await db.query("""
                         SELECT e.payload, s.result FROM hub_runs r JOIN hub_events e ON e.id = r.event_id JOIN hub_run_steps s ON s.run_id = r.id
                         WHERE r.id = $1

@@ -1,11 +1,11 @@
 import Synchronization
 
 /// Waits for work at most so long, without cancelling it.
-enum Deadline {
+public enum Deadline {
     /// `work`'s result, or nil when `limit` passed first. The work goes on either way and a late
     /// result is dropped: this suits writes a retry finds again (a stored event is then a duplicate),
     /// where cancelling a statement mid-way would only add a broken connection to the outage.
-    static func result<T: Sendable>(within limit: Duration, of work: @escaping @Sendable () async -> T) async -> T? {
+    public static func result<T: Sendable>(within limit: Duration, of work: @escaping @Sendable () async -> T) async -> T? {
         let answer = Answer<T?>()
         return await withCheckedContinuation { continuation in
             answer.waiting.withLock { $0 = continuation }

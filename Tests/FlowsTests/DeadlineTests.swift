@@ -1,4 +1,4 @@
-@testable import Hub
+import Flows
 import Testing
 
 @Suite struct DeadlineTests {
