@@ -6,9 +6,11 @@ import ServiceLifecycle
 /// Fires `cron` flows once per slot in their time zone. Several hubs on one database may run a
 /// scheduler each: the slot's primary key lets exactly one of them create the run.
 ///
-/// Missed slots (the hub was down): on start, and when a flow first appears, the slots after the
-/// flow's last claimed slot are handled by its `missed:` policy — by default the latest one runs
-/// once if it is within the grace period (1 hour). A flow that never ran has no missed slots.
+/// Missed slots: whenever slots passed unseen — the hub was down, the database away, the machine
+/// suspended, the clock stepped forward — they are handled by the flow's `missed:` policy: by
+/// default the latest one runs once if it is within the grace period (1 hour). After a restart,
+/// and when a flow or its schedule first appears, that counts from the flow's last claimed slot;
+/// a flow that never ran has no missed slots.
 public final class Scheduler: Service {
     let store: Store
     let flows: FlowRegistry
@@ -17,6 +19,12 @@ public final class Scheduler: Service {
     let logger: Logger
     /// Re-reads the flows at least this often, so a reload's new schedules are picked up.
     let recheck: TimeInterval
+
+    /// A slot found this soon after its time is on time, whatever the policy: the scheduler wakes
+    /// at the slot, but a slow database or a retry after a failed claim may hold it a few seconds.
+    static let onTime: TimeInterval = 60
+    /// At most this many missed slots run at once (`missed: all`).
+    static let mostAtOnce = 1000
 
     init(store: Store, flows: FlowRegistry, wakeUp: WakeUp, clock: any WallClock, recheck: TimeInterval = 30, logger: Logger) {
         self.store = store
@@ -32,62 +40,64 @@ public final class Scheduler: Service {
         try await cancelWhenGracefulShutdown { try await self.loop() }
     }
 
+    /// A flow's schedule as the scheduler tracks it. Not the flow's version: an edit elsewhere in
+    /// the flow goes on from where the old one was; a new schedule or time zone, or a cron trigger
+    /// that went away and came back, starts afresh from the flow's last claimed slot.
+    private struct ScheduleKey: Hashable {
+        let flow: String
+        let schedule: CronSchedule
+        let zone: TimeZone
+    }
+
     private func loop() async throws {
-        // By flow name, not version: an edited flow goes on from where the old one was (a slot
-        // due between the edit and the next look still fires); a flow that went away starts
-        // over with its missed-slot policy when it comes back.
-        var checkedUpTo: [String: Date] = [:]
+        var checkedUpTo: [ScheduleKey: Date] = [:]
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = clock.now()
             var wake = now.addingTimeInterval(recheck)
-            let current = flows.flows
-            checkedUpTo = checkedUpTo.filter { entry in current.contains { $0.name == entry.key } }
-            for flow in current {
+            // Only the schedules in force now are kept, so one that goes away is forgotten.
+            var checked: [ScheduleKey: Date] = [:]
+            for flow in flows.flows {
                 guard case .cron(let schedule, let zone, let missed) = flow.trigger else { continue }
-                let key = flow.name
+                let key = ScheduleKey(flow: flow.name, schedule: schedule, zone: zone)
+                checked[key] = checkedUpTo[key]
                 do {
-                    if checkedUpTo[key] == nil {
-                        // Marked only once it succeeded: a failed catch-up is tried again.
-                        try await catchUp(flow, schedule: schedule, zone: zone, policy: missed, now: now)
-                        checkedUpTo[key] = now
-                    }
-                    var from = checkedUpTo[key]!
-                    while let slot = schedule.next(after: from, in: zone), slot <= now {
-                        try await fire(flow, slot: slot, zone: zone)
-                        from = slot
-                    }
-                    checkedUpTo[key] = max(from, now)
+                    let from: Date
+                    if let seen = checkedUpTo[key] { from = seen } else { from = try await lastClaimed(flow) ?? now }
+                    try await fireDue(flow, schedule: schedule, zone: zone, policy: missed, after: from, now: now)
+                    // Marked only once it succeeded: a failed look is tried again from the same point.
+                    checked[key] = max(from, now)
                     if let next = schedule.next(after: now, in: zone) { wake = min(wake, next) }
                 } catch {
                     logger.warning("cannot fire schedule; will retry", metadata: ["flow.name": "\(flow.name)", "error": "\(error)"])
                     wake = min(wake, now.addingTimeInterval(5))
                 }
             }
+            checkedUpTo = checked
             do { try await clock.sleep(until: wake) } catch { break }
         }
     }
 
-    private func catchUp(_ flow: Flow, schedule: CronSchedule, zone: TimeZone, policy: MissedSlots, now: Date) async throws {
-        guard let last = try await store.lastSlot(flow: flow.name) else { return }
-        let lastDate = Date(timeIntervalSince1970: Double(last) / 1000)
-        // Only slots within the grace period may run, so look there rather than at the oldest
-        // missed slots: after a day down, a minutely schedule has missed 1,440, and the latest counts.
-        let grace: TimeInterval? = switch policy {
-        case .skip: nil
-        case .latest(let grace), .all(let grace): grace.seconds
+    private func lastClaimed(_ flow: Flow) async throws -> Date? {
+        try await store.lastSlot(flow: flow.name).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    }
+
+    /// Fires the slots in (from, now] that the policy allows. A slot within grace (or on time) may
+    /// run, the rest are skipped: so a gap never posts a link hours late nor queues a day of a
+    /// minutely schedule, and `missed: skip` runs only slots found on time.
+    private func fireDue(_ flow: Flow, schedule: CronSchedule, zone: TimeZone, policy: MissedSlots, after from: Date, now: Date) async throws {
+        guard let first = schedule.next(after: from, in: zone), first <= now else { return }
+        let (grace, most): (TimeInterval, Int) = switch policy {
+        case .skip: (0, 1)
+        case .latest(let grace): (grace.seconds, 1)
+        case .all(let grace): (grace.seconds, Self.mostAtOnce)
         }
-        let since = grace.map { max(lastDate, now.addingTimeInterval(-$0)) } ?? now
-        let inGrace = schedule.slots(after: since, through: now, in: zone, limit: 1000)
-        let chosen: [Date] = switch policy {
-        case .skip: []
-        case .latest: inGrace.suffix(1)
-        case .all: inGrace
-        }
+        let since = max(from, now.addingTimeInterval(-max(grace, Self.onTime)))
+        let chosen = schedule.slots(after: since, through: now, in: zone, limit: Self.mostAtOnce).suffix(most)
         for slot in chosen { try await fire(flow, slot: slot, zone: zone) }
-        let older = schedule.slots(after: lastDate, through: since, in: zone, limit: 1000)
-        if !older.isEmpty || inGrace.count > chosen.count {
-            let count = older.count + inGrace.count - chosen.count
-            logger.notice("skipped missed schedule slots", metadata: ["flow.name": "\(flow.name)", "count": "\(count)\(older.count == 1000 ? " or more" : "")"])
+        let passed = schedule.slots(after: from, through: now, in: zone, limit: chosen.count + Self.mostAtOnce).count
+        if passed > chosen.count {
+            let count = "\(passed - chosen.count)\(passed == chosen.count + Self.mostAtOnce ? " or more" : "")"
+            logger.notice("skipped missed schedule slots", metadata: ["flow.name": "\(flow.name)", "count": "\(count)"])
         }
     }
 

@@ -6,8 +6,12 @@ import Testing
 
 /// Cron flows fire once per slot in their time zone, with time driven by a manual clock.
 @Suite struct SchedulerTests {
-    static func flow(_ cron: String, zone: String, missed: String = "latest") throws -> Flow {
-        let text = "name: daily\non: { cron: \"\(cron)\", timezone: \(zone), missed: \(missed) }\nsteps:\n  - do: core.log\n    with: { message: tick }\n"
+    static func flow(_ cron: String, zone: String, missed: String = "latest", grace: String = "1h") throws -> Flow {
+        try flow(trigger: "{ cron: \"\(cron)\", timezone: \(zone), missed: \(missed), grace: \(grace) }")
+    }
+
+    static func flow(trigger: String) throws -> Flow {
+        let text = "name: daily\non: \(trigger)\nsteps:\n  - do: core.log\n    with: { message: tick }\n"
         var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
         let result = compiler.compile(text, file: "daily.yaml")
         return try #require(result.flow, "\(result.diagnostics)")
@@ -140,6 +144,52 @@ import Testing
                 try await Self.settle(clock)
             }
             #expect(try await Self.slots(store) == ["2026-06-01T05:01:00Z", "2026-06-01T05:02:00Z", "2026-06-02T01:00:00Z"])
+            await store.close()
+        }
+    }
+
+    @Test("a gap while the hub runs (the database away, a suspend, the clock stepped) is handled like a restart", arguments: [
+        ("0 9 * * *", "Europe/Moscow", "latest", "2026-06-01T09:00:00Z", [String]()),  // 3 h late: beyond the 1 h grace
+        ("0 9 * * *", "Europe/Moscow", "latest", "2026-06-01T06:30:00Z", ["2026-06-01T06:00:00Z"]),
+        ("0 9 * * *", "Europe/Moscow", "skip", "2026-06-01T06:30:00Z", []),
+        ("* * * * *", "UTC", "latest", "2026-06-02T05:00:30Z", ["2026-06-02T05:00:00Z"]),  // one run, not 1,440
+    ])
+    func gapWhileRunning(cron: String, zone: String, policy: String, wakeAt: String, expected: [String]) async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let flows = FlowRegistry([try Self.flow(cron, zone: zone, missed: policy)])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.settle(clock)
+                clock.set(Self.date(wakeAt))
+                try await Self.settle(clock)
+            }
+            #expect(try await Self.slots(store) == expected)
+            #expect(try await store.runCounts()["queued", default: 0] == expected.count)
+            await store.close()
+        }
+    }
+
+    @Test("a flow whose trigger went from cron to http and back starts its schedule afresh")
+    func triggerChangedBackStartsAfresh() async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let cron = try Self.flow("0 9 * * *", zone: "Europe/Moscow", grace: "2h")
+            let flows = FlowRegistry([cron])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.settle(clock)
+                // The 06:00Z slot passes while the flow is a webhook flow: it is no slot of this flow.
+                flows.replace(with: [try Self.flow(trigger: "{ http: /hooks/daily }")])
+                clock.set(Self.date("2026-06-01T06:00:00Z"))
+                try await Self.settle(clock)
+                flows.replace(with: [cron])
+                clock.set(Self.date("2026-06-01T07:00:00Z"))
+                try await Self.settle(clock)
+            }
+            #expect(try await Self.slots(store) == [])
             await store.close()
         }
     }
