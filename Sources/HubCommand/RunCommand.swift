@@ -27,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("'\(target.name)' runs on \(target.trigger.key), not on a schedule: give its event with --event '{…}'")
         }
         // The flow's own `if:` decides, as it does for every event that arrives.
-        if let condition = target.condition, !((try? condition.evaluate(in: Scope(values: ["event": payload])).isTruthy) ?? false) {
+        if !target.accepts(payload) {
             throw ValidationError("the flow's 'if:' turns this event down; nothing was queued")
         }
         let store = try Store.open(settings.databaseURL, poolSize: 1, mustExist: true)

@@ -109,11 +109,7 @@ public final class Intake: EventSink {
         // One delivery's events often share a payload (Prodamus' `paid` and `notification`): serialised once.
         var previous: (payload: Value, json: String)?
         let items = events.map { event in
-            let scope = Scope(values: ["event": event.screened ?? event.payload])
-            var runs = flows.flows(for: event.key).filter { flow in
-                guard let condition = flow.condition else { return true }
-                return (try? condition.evaluate(in: scope).isTruthy) ?? false
-            }.map { NewRun(flow: $0.name, flowVersion: $0.version, order: event.order) }
+            var runs = flows.flows(for: event.key).filter { $0.accepts(event.screened ?? event.payload) }.map { NewRun(flow: $0.name, flowVersion: $0.version, order: event.order) }
             // A run with an order key may have to wait for an earlier one: it goes through the queue.
             let reserved = runs.map { _ in event.order == nil && slots.reserve() }
             for index in runs.indices where reserved[index] { runs[index].lease = RunLease(owner: lease.owner, until: until) }

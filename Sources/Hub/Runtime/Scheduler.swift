@@ -101,11 +101,12 @@ public final class Scheduler: Service {
         }
     }
 
-    /// Claims the slot; only the hub that wins it creates the run.
+    /// Claims the slot; only the hub that wins it creates the run, and only if the flow's `if:`
+    /// takes the slot's event. A slot turned down is claimed all the same, so no catch-up tries it again.
     private func fire(_ flow: Flow, slot: Date, zone: TimeZone) async throws {
         let millis = Int64((slot.timeIntervalSince1970 * 1000).rounded())
         let payload: Value = ["slot": .string(slot.formatted(.iso8601)), "timezone": .string(zone.identifier)]
-        if try await store.claimSlot(flow: flow, slot: millis, payload: payload) != nil { wakeUp.signal() }
+        if try await store.claimSlot(flow: flow, slot: millis, payload: payload, startsRun: flow.accepts(payload)) != nil { wakeUp.signal() }
     }
 }
 

@@ -3,15 +3,16 @@ import Flows
 extension Store {
     /// Claims one schedule slot for a flow and stores its run, atomically: of several hubs on
     /// one database exactly one wins the slot (the primary key decides). Returns the run id, or
-    /// `nil` when the slot was already taken.
-    public func claimSlot(flow: Flow, slot: Int64, payload: Value) async throws -> String? {
+    /// `nil` when the slot was already taken. Without `startsRun` (the flow's `if:` turned the slot
+    /// down) the slot is only marked as taken, and the result is `nil` too.
+    public func claimSlot(flow: Flow, slot: Int64, payload: Value, startsRun: Bool = true) async throws -> String? {
         let now = Store.now()
         let eventID = RecordID.make(), runID = RecordID.make()
         return try await database.transaction { db in
             let won = try db.query(
                 "INSERT INTO hub_schedule_slots (flow, slot, run_id, claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (flow, slot) DO NOTHING RETURNING slot",
-                [.string(flow.name), .millis(slot), .string(runID), .millis(now)])
-            guard !won.isEmpty else { return nil }
+                [.string(flow.name), .millis(slot), startsRun ? .string(runID) : .null, .millis(now)])
+            guard !won.isEmpty, startsRun else { return nil }
             try db.execute("INSERT INTO hub_events (id, source, dedup_key, payload, received_at) VALUES ($1, $2, $3, $4, $5)",
                            [.string(eventID), .string("cron:\(flow.name)"), .string(String(slot)), .string(payload.json), .millis(now)])
             try db.execute(

@@ -10,8 +10,8 @@ import Testing
         try flow(trigger: "{ cron: \"\(cron)\", timezone: \(zone), missed: \(missed), grace: \(grace) }")
     }
 
-    static func flow(trigger: String) throws -> Flow {
-        let text = "name: daily\non: \(trigger)\nsteps:\n  - do: core.log\n    with: { message: tick }\n"
+    static func flow(trigger: String, condition: String? = nil) throws -> Flow {
+        let text = "name: daily\non: \(trigger)\n\(condition.map { "if: \"\($0)\"\n" } ?? "")steps:\n  - do: core.log\n    with: { message: tick }\n"
         var compiler = FlowCompiler(catalog: Catalog.defaults(BuiltinConnectors.registry), environment: [:])
         let result = compiler.compile(text, file: "daily.yaml")
         return try #require(result.flow, "\(result.diagnostics)")
@@ -190,6 +190,26 @@ import Testing
                 try await Self.settle(clock)
             }
             #expect(try await Self.slots(store) == [])
+            await store.close()
+        }
+    }
+
+    @Test("a schedule's slot is claimed either way, and runs only when the flow's 'if:' holds", arguments: [
+        ("event.timezone == 'Europe/Moscow'", 1),
+        ("event.timezone == 'UTC'", 0),
+    ])
+    func conditionDecidesTheRun(condition: String, runs: Int) async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let trigger = "{ cron: \"0 9 * * *\", timezone: Europe/Moscow }"
+            let flows = FlowRegistry([try Self.flow(trigger: trigger, condition: condition)])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-06-01T07:00:00Z"))
+            }
+            #expect(try await Self.slots(store) == ["2026-06-01T06:00:00Z"])
+            #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_runs").first?["n"]?.intValue == runs)
             await store.close()
         }
     }

@@ -1,0 +1,10 @@
+import Foundation
+
+extension Flow {
+    /// Whether the flow's `if:` lets `event` start a run. A flow without one takes every event; a
+    /// condition that cannot be evaluated turns the event down, as a false one does.
+    public func accepts(_ event: Value) -> Bool {
+        guard let condition else { return true }
+        return (try? condition.evaluate(in: Scope(values: ["event": event], timeZone: timeZone)).isTruthy) ?? false
+    }
+}
