@@ -125,6 +125,26 @@ func cronSlotsAreOrderedBoundedAndLimited(
     #expect(slots.allSatisfy { $0 > instant(from) && $0 <= instant(through) })
 }
 
+@Test("the newest slots, found backwards, are the last of the slots found forwards, across DST", arguments: [
+    ("* * * * *", "Europe/Berlin", "2026-10-24T23:00:00Z", "2026-10-25T03:00:00Z"),
+    ("* * * * *", "Europe/Berlin", "2026-03-28T23:00:00Z", "2026-03-29T03:00:00Z"),
+    ("30 2 * * *", "Europe/Berlin", "2026-03-01T00:00:00Z", "2026-11-01T00:00:00Z"),
+    ("*/20 1-3 * * *", "America/New_York", "2026-03-07T00:00:00Z", "2026-03-10T00:00:00Z"),
+    ("*/20 1-3 * * *", "America/New_York", "2026-10-31T00:00:00Z", "2026-11-03T00:00:00Z"),
+    ("0 0 29 2 *", "UTC", "2023-01-01T00:00:00Z", "2033-01-01T00:00:00Z"),
+    ("0 9 1,15 * mon", "Europe/Moscow", "2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z"),
+    ("0 * * * *", "UTC", "2026-01-01T00:00:00Z", "2026-01-01T03:00:00Z"),
+])
+func cronLatestSlotsMatchForwardSlots(text: String, timeZone: String, from: String, through: String) throws {
+    let schedule = try CronSchedule(parsing: text)
+    let forward = schedule.slots(after: instant(from), through: instant(through), in: zone(timeZone), limit: 10_000)
+    #expect(!forward.isEmpty)
+    for limit in [1, 5, 10_000] {
+        let backward = schedule.latestSlots(after: instant(from), through: instant(through), in: zone(timeZone), limit: limit)
+        #expect(backward == Array(forward.suffix(limit)))
+    }
+}
+
 @Test func cronSlotsListExactInstants() throws {
     let schedule = try CronSchedule(parsing: "0 * * * *")
     let slots = schedule.slots(after: instant("2026-01-01T00:00:00Z"), through: instant("2026-01-01T03:00:00Z"),

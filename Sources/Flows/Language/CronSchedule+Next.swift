@@ -34,6 +34,70 @@ extension CronSchedule {
         return result
     }
 
+    /// The newest slots in (from, through], at most `limit`, in order: the slots a catch-up may
+    /// run, found from `through` backwards so the older ones are never walked through.
+    public func latestSlots(after from: Date, through: Date, in timeZone: TimeZone, limit: Int) -> [Date] {
+        var result: [Date] = []
+        var cursor = through, inclusive = true
+        while result.count < limit, let fire = previous(cursor, inclusive: inclusive, in: timeZone), fire > from {
+            result.append(fire)
+            (cursor, inclusive) = (fire, false)
+        }
+        return result.reversed()
+    }
+
+    /// The last fire time before `date` (or at it, if `inclusive`): the mirror of `next(after:in:)`,
+    /// with the same daylight-saving policy.
+    func previous(_ date: Date, inclusive: Bool, in timeZone: TimeZone) -> Date? {
+        let seconds = date.timeIntervalSince1970
+        guard seconds.isFinite, abs(seconds) < 1e15 else { return nil }
+        let whole = Int(seconds.rounded(.down))
+        // Start from the latest wall time `date` can read as (the larger offset around it), so the
+        // wall times of a fall-back overlap's second hour, whose slots fired an hour earlier, are seen.
+        let offset = [whole - 86_400, whole, whole + 86_400]
+            .map { timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0))) }.max()!
+        let local = whole + offset
+        var wall = Wall(seconds: local - floorMod(local, 60))
+        let firstYear = wall.year - 8
+        while let found = previousMatch(from: wall, through: firstYear) {
+            let fire = found.instant(in: timeZone)
+            if fire < date || inclusive && fire == date { return fire }
+            wall = Wall(seconds: found.seconds - 60)
+        }
+        return nil
+    }
+
+    /// The last matching wall time at or before `start`, skipping whole months and days that cannot match.
+    private func previousMatch(from start: Wall, through firstYear: Int) -> Wall? {
+        var w = start
+        while w.year >= firstYear {
+            let midnight = Wall(year: w.year, month: w.month, day: w.day, hour: 0, minute: 0).seconds
+            if months & (1 << w.month) == 0 {
+                w = Wall(seconds: midnight - (w.day - 1) * 86_400 - 60)
+                continue
+            }
+            if matchesDay(w) {
+                var (h, m) = (w.hour, w.minute)
+                while let hour = Self.lastSet(hours, upTo: h) {
+                    if hour != h { m = 59 }
+                    if let minute = Self.lastSet(minutes, upTo: m) {
+                        return Wall(year: w.year, month: w.month, day: w.day, hour: hour, minute: minute)
+                    }
+                    guard hour > 0 else { break }
+                    (h, m) = (hour - 1, 59)
+                }
+            }
+            w = Wall(seconds: midnight - 60)
+        }
+        return nil
+    }
+
+    /// The largest set bit at or below `value`.
+    private static func lastSet(_ bits: UInt64, upTo value: Int) -> Int? {
+        let rest = value >= 63 ? bits : bits & ((1 << (value + 1)) - 1)
+        return rest == 0 ? nil : 63 - rest.leadingZeroBitCount
+    }
+
     /// The first matching wall time at or after `start`, skipping whole months and days that cannot match.
     private func nextMatch(from start: Wall, through lastYear: Int) -> Wall? {
         var w = start

@@ -47,7 +47,7 @@ public enum Trigger: Sendable {
 public enum MissedSlots: Sendable, Hashable {
     /// Run the latest missed slot once, if it is no older than the grace period (default 1 hour).
     case latest(grace: Duration)
-    /// Run every missed slot within the grace period, oldest first.
+    /// Run every missed slot within the grace period (the newest 1,000 at most), oldest first.
     case all(grace: Duration)
     /// Never run a missed slot.
     case skip

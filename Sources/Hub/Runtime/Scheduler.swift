@@ -23,7 +23,7 @@ public final class Scheduler: Service {
     /// A slot found this soon after its time is on time, whatever the policy: the scheduler wakes
     /// at the slot, but a slow database or a retry after a failed claim may hold it a few seconds.
     static let onTime: TimeInterval = 60
-    /// At most this many missed slots run at once (`missed: all`).
+    /// At most this many missed slots run at once, the newest (`missed: all`).
     static let mostAtOnce = 1000
 
     init(store: Store, flows: FlowRegistry, wakeUp: WakeUp, clock: any WallClock, recheck: TimeInterval = 30, logger: Logger) {
@@ -92,7 +92,7 @@ public final class Scheduler: Service {
         case .all(let grace): (grace.seconds, Self.mostAtOnce)
         }
         let since = max(from, now.addingTimeInterval(-max(grace, Self.onTime)))
-        let chosen = schedule.slots(after: since, through: now, in: zone, limit: Self.mostAtOnce).suffix(most)
+        let chosen = schedule.latestSlots(after: since, through: now, in: zone, limit: most)
         for slot in chosen { try await fire(flow, slot: slot, zone: zone) }
         let passed = schedule.slots(after: from, through: now, in: zone, limit: chosen.count + Self.mostAtOnce).count
         if passed > chosen.count {

@@ -214,6 +214,34 @@ import Testing
         }
     }
 
+    @Test("with a day's grace, 20 hours down: latest runs the newest slot, all the newest 1,000")
+    func longGraceTakesTheNewestSlots() async throws {
+        for policy in ["latest", "all"] {
+            try await TestDatabases.withURL(.sqlite) { url in
+                let store = try Store.open(url)
+                try await store.migrate()
+                let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+                let flows = FlowRegistry([try Self.flow("* * * * *", zone: "UTC", missed: policy, grace: "24h")])
+                try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                    try await Self.advance(clock, to: Self.date("2026-06-01T05:01:00Z"), step: 60)
+                }
+                clock.set(Self.date("2026-06-02T01:00:30Z"))
+                try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                    try await Self.settle(clock)
+                }
+                let slots = try await Self.slots(store).dropFirst()
+                if policy == "latest" {
+                    #expect(Array(slots) == ["2026-06-02T01:00:00Z"])
+                } else {
+                    #expect(slots.count == 1000)
+                    #expect(slots.first == "2026-06-01T08:21:00Z")
+                    #expect(slots.last == "2026-06-02T01:00:00Z")
+                }
+                await store.close()
+            }
+        }
+    }
+
     @Test("a catch-up that failed (the database away) is tried again, and the missed slot runs")
     func failedCatchUpIsRetried() async throws {
         try await TestDatabases.withURL(.sqlite) { url in
