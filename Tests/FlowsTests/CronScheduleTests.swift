@@ -26,6 +26,7 @@ private func parseError(_ text: String) -> CronSchedule.ParseError? {
 @Test(arguments: [
     "* * * * *", "*/15 9-17 * * mon-fri", "0 0 1,15 * *", "30 2 * JAN-mar,dec sun", "0 12 * * 7",
     "5/10 * * * *", "0 0-23/6 * * *", "  0  9 *\t* *  ", "@daily", "@HOURLY", "@annually",
+    "0 0 29 2 *", "0 0 31 2,3 *", "0 0 31 2 mon", "0 0 30 2 1-5",
 ])
 func cronParsesValidExpressions(text: String) throws {
     let schedule = try CronSchedule(parsing: text)
@@ -50,6 +51,12 @@ func cronParsesValidExpressions(text: String) throws {
     ("1,,2 * * * *", "cron field 'minute' has an empty list entry", 2),
     ("0 9 * * mon-", "cron field 'weekday' is missing a value", 12),
     ("@reboot", "unknown cron shortcut '@reboot'", 0),
+    ("0 0 31 2 *", "this schedule never fires: February has no day 31", 4),
+    ("0 0 30 2 *", "this schedule never fires: February has no day 30", 4),
+    ("0 0 30,31 feb *", "this schedule never fires: February has no day 30 or 31", 4),
+    ("0 0 31 4,6,9,11 *", "this schedule never fires: April, June, September and November have no day 31", 4),
+    ("0 0 31 2,4 *", "this schedule never fires: February and April have no day 31", 4),
+    ("0 0 30 2 */2", "this schedule never fires: February has no day 30", 4),  // a starred weekday narrows, as in Vixie cron
 ])
 func cronRejectsInvalidExpressions(text: String, message: String, offset: Int) {
     let error = parseError(text)
@@ -102,9 +109,9 @@ func cronNextFire(text: String, timeZone: String, after: String, expected: Strin
     #expect(schedule.next(after: instant(after), in: zone(timeZone)) == instant(expected))
 }
 
-@Test func cronImpossibleScheduleHasNoNextFire() throws {
-    let schedule = try CronSchedule(parsing: "0 0 31 2 *")
-    #expect(schedule.next(after: instant("2026-01-01T00:00:00Z"), in: zone("UTC")) == nil)
+@Test func cronLeapDayFiresAcrossACenturyYear() throws {
+    let schedule = try CronSchedule(parsing: "0 0 29 2 *")
+    #expect(schedule.next(after: instant("2096-03-01T00:00:00Z"), in: zone("UTC")) == instant("2104-02-29T00:00:00Z"))
 }
 
 @Test(arguments: [

@@ -6,8 +6,9 @@ extension CronSchedule {
     /// Daylight-saving policy, as in cronie and systemd: a wall time that a spring-forward gap skips
     /// (02:30 in Europe/Berlin on the last Sunday of March) fires once, at the first instant after
     /// the gap (03:00 local); a wall time that a fall-back overlap repeats fires once, at its first
-    /// occurrence. Returns nil when nothing matches within eight years (e.g. `0 0 31 2 *`); eight
-    /// rather than fewer so `0 0 29 2 *` still finds a leap day across a century year like 2100.
+    /// occurrence. Returns nil when nothing matches within eight years (parsing already turns down
+    /// a day no month given has, such as `0 0 31 2 *`); eight rather than fewer so `0 0 29 2 *`
+    /// still finds a leap day across a century year like 2100.
     public func next(after date: Date, in timeZone: TimeZone) -> Date? {
         let seconds = date.timeIntervalSince1970
         guard seconds.isFinite, abs(seconds) < 1e15 else { return nil }

@@ -55,6 +55,9 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
         (minutes, hours, days, months, weekdays) = (bits[0], bits[1], bits[2], bits[3], bits[4])
         dayIsStar = source[spans[2].lowerBound] == "*"
         weekdayIsStar = source[spans[4].lowerBound] == "*"
+        if let problem = impossibleDays {
+            throw ParseError(message: "this schedule never fires: \(problem)", offset: spans[2].lowerBound, notes: [Self.impossibleDaysNote])
+        }
     }
 
     private static let shortcuts = [
