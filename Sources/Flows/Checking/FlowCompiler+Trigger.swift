@@ -98,7 +98,7 @@ extension FlowCompiler {
             error(node.location, "the cron trigger has no time zone", "missing-key",
                   ["add 'timezone: Europe/Moscow' (an IANA name), so the time does not depend on the server's clock"])
         }
-        var grace = Duration.seconds(3600)
+        var grace = MissedSlots.defaultGrace
         if let graceNode = node[TriggerKey.grace], let text = string(graceNode, what: "the grace period") {
             if let parsed = FlowCompiler.duration(text) { grace = parsed } else {
                 error(graceNode.location, "'\(text)' is not a duration", "wrong-type", ["write e.g. 30m, 2h, 90s"])

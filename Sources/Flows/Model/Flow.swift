@@ -51,6 +51,17 @@ public enum MissedSlots: Sendable, Hashable {
     case all(grace: Duration)
     /// Never run a missed slot.
     case skip
+
+    /// The grace period when the flow gives none.
+    public static let defaultGrace = Duration.seconds(3600)
+
+    /// How late a slot may run: the grace period; `skip` names none, so the default.
+    public var grace: Duration {
+        switch self {
+        case .latest(let grace), .all(let grace): grace
+        case .skip: Self.defaultGrace
+        }
+    }
 }
 
 /// One step of a flow.

@@ -115,6 +115,11 @@ public final class Worker: Service {
         do {
             let flow = try await flow(for: run)
             let state = if let state { state } else { try await store.state(of: run) }
+            if let stale = Self.pastGrace(run, flow: flow, state: state, now: Date()) {
+                logger.warning("scheduled run not started: its slot is past its grace", metadata: metadata.merging(["error": "\(stale)"]) { a, _ in a })
+                try await store.finish(runID: run.id, owner: owner, status: .failed, error: stale)
+                return
+            }
             let specs = engine.specs
             let journal = StoreJournal(store: store, owner: owner, lease: lease, flow: flow.name) { step in
                 specs[step.instance]?.action(step.action)?.hasSideEffects == false

@@ -1,0 +1,30 @@
+import Flows
+import Foundation
+
+extension Worker {
+    /// Why a scheduled run must not start now, or nil: its slot is older than the flow's grace (a
+    /// run orphaned by a crash at 18:00 and resumed the next morning would post yesterday's link).
+    /// Only a run that has done nothing yet: one with a step behind it finishes what it began. A
+    /// run queued by hand (`hub run`) or re-played by an admin runs whatever its age.
+    static func pastGrace(_ run: ClaimedRun, flow: Flow, state: RunState, now: Date) -> String? {
+        guard case .cron(_, let zone, let missed) = flow.trigger, run.retries == 0,
+              state.results.isEmpty, state.attempts.isEmpty, state.event["manual"] == nil,
+              let text = state.event["slot"]?.stringValue, let slot = try? Date(text, strategy: .iso8601)
+        else { return nil }
+        // As lenient as the scheduler, which runs a slot found within `onTime` whatever the grace.
+        let grace = max(missed.grace.seconds, Scheduler.onTime)
+        guard now.timeIntervalSince(slot) > grace else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "dd.MM HH:mm"
+        return "the \(formatter.string(from: slot)) slot (\(zone.identifier)) is past its grace of \(Self.written(grace)): not run"
+    }
+
+    /// A length as a flow would write it: `1h`, `90m`, `45s`.
+    private static func written(_ seconds: TimeInterval) -> String {
+        let whole = Int(seconds.rounded())
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where whole % size == 0 { return "\(whole / size)\(unit)" }
+        return "\(whole)s"
+    }
+}
