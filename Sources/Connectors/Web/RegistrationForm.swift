@@ -26,7 +26,7 @@ struct RegistrationForm: Sendable {
         values = [:]
         errors = [:]
         for name in [Field.fullName, Field.phone, Field.city, Field.email] {
-            values[name] = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            values[name] = ContactFormat.withoutInvisibles(fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }
         check(Field.fullName, min: 2, max: 200, missing: "Укажите фамилию, имя и отчество")
@@ -64,7 +64,7 @@ struct RegistrationForm: Sendable {
             // without limit ("Ив" and 20,000 accents is two letters), and the stored size must not.
             errors[name] = "Не длиннее \(max) символов"
             values[name] = String(String.UnicodeScalarView(value.unicodeScalars.prefix(max)))
-        } else if ContactFormat.hasHiddenCharacters(value) {
+        } else if ContactFormat.hasDisguisingCharacters(value) {
             errors[name] = "Недопустимые символы"
         }
     }

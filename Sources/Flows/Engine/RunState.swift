@@ -43,5 +43,13 @@ public struct StepFailure: Error, Sendable, CustomStringConvertible {
     /// The flow to start with this failure (`on_error: other-flow`).
     public var handler: String?
 
+    public init(flow: String, stepID: String, error: ConnectorError, attempts: Int, handler: String? = nil) {
+        self.flow = flow
+        self.stepID = stepID
+        self.error = error
+        self.attempts = attempts
+        self.handler = handler
+    }
+
     public var description: String { "flow '\(flow)' step '\(stepID)' failed after \(attempts) attempt(s): \(error)" }
 }

@@ -20,10 +20,24 @@ public enum ContactFormat {
         }
     }
 
-    /// Control characters, and format characters (zero-width spaces, right-to-left overrides and
-    /// isolates, a BOM): invisible, they make a name look empty or read differently from what is stored.
-    public static func hasHiddenCharacters(_ text: String) -> Bool {
-        text.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }
+    /// Control characters, and the marks that reorder text (right-to-left overrides, embeddings and
+    /// isolates): they make a name read differently from what is stored, in the dashboard and in logs.
+    public static func hasDisguisingCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value)
+            || (0x2066...0x2069).contains($0.value) }
+    }
+
+    /// `text` without the invisible format characters that copy and paste brings along (zero-width
+    /// spaces, soft hyphens, direction marks, a BOM), which would make a name look empty or a second
+    /// registration differ from the first. The joiners stay: Persian names and emoji need them.
+    /// What reorders text is left in, for `hasDisguisingCharacters` to refuse.
+    public static func withoutInvisibles(_ text: String) -> String {
+        var kept = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where scalar.properties.generalCategory != .format || [0x200C, 0x200D].contains(scalar.value)
+            || hasDisguisingCharacters(String(scalar)) {
+            kept.append(scalar)
+        }
+        return String(kept)
     }
 
     public static func isEmail(_ text: String) -> Bool {

@@ -90,7 +90,7 @@ extension AdminDashboard {
     private func editContacts(_ id: String, _ fields: [String: String], _ form: AdminForm, _ session: AdminSession) async throws {
         func field(_ name: String, _ limit: Int) -> Value {
             // Cut by code points, as the site's form counts them: a letter with 20,000 accents is one Character.
-            let trimmed = (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = ContactFormat.withoutInvisibles(fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             let text = String(String.UnicodeScalarView(trimmed.unicodeScalars.prefix(limit)))
             return text.isEmpty ? .null : .string(text)
         }
@@ -109,9 +109,6 @@ extension AdminDashboard {
         if let text = email.stringValue, !ContactFormat.isEmail(text) { throw RefusedAction(problem: AdminText.badEmail, status: .badRequest) }
         let values: [(column: String, value: Value)] = [("full_name", name), ("phone", phone), ("email", email),
                                                         ("city", field("city", 100)), ("telegram_username", username)]
-        if values.contains(where: { $0.value.stringValue.map(ContactFormat.hasHiddenCharacters) == true }) {
-            throw RefusedAction(problem: AdminText.badCharacters, status: .badRequest)
-        }
         // The member as the form showed it: saving a page opened before the data changed (the bot
         // learnt a username, another admin erased the data) would put the old values back.
         let version = fields["version"].flatMap { Int64($0) }
@@ -128,6 +125,10 @@ extension AdminDashboard {
                 let changed = values.filter { (before[$0.column] ?? .null) != $0.value }.map(\.column)
                 // Nothing to change: no entry either.
                 guard !changed.isEmpty else { throw RepeatedForm() }
+                // Only what the admin changed: a value stored before the rule must not block fixing a phone.
+                if values.contains(where: { changed.contains($0.column) && $0.value.stringValue.map(ContactFormat.hasDisguisingCharacters) == true }) {
+                    throw RefusedAction(problem: AdminText.badCharacters, status: .badRequest)
+                }
                 try db.execute("""
                     UPDATE funnel_members SET full_name = $2, phone = $3, email = $4, city = $5, telegram_username = $6, updated_at = $7
                     WHERE id = $1

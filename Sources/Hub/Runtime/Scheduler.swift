@@ -92,7 +92,10 @@ public final class Scheduler: Service {
         case .all(let grace): (grace.seconds, Self.mostAtOnce)
         }
         let since = max(from, now.addingTimeInterval(-max(grace, Self.onTime)))
-        let chosen = schedule.latestSlots(after: since, through: now, in: zone, limit: most)
+        // The flow's `if:` chooses among the slots within grace before the policy counts them: an
+        // `if:` that turns down the newest leaves `latest` to the newest it takes.
+        let candidates = schedule.latestSlots(after: since, through: now, in: zone, limit: Self.mostAtOnce)
+        let chosen = candidates.filter { admits(flow, Self.payload(slot: $0, zone: zone)) }.suffix(most)
         for slot in chosen { try await fire(flow, slot: slot, zone: zone) }
         let passed = schedule.slots(after: from, through: now, in: zone, limit: chosen.count + Self.mostAtOnce).count
         if passed > chosen.count {
@@ -105,8 +108,21 @@ public final class Scheduler: Service {
     /// takes the slot's event. A slot turned down is claimed all the same, so no catch-up tries it again.
     private func fire(_ flow: Flow, slot: Date, zone: TimeZone) async throws {
         let millis = Int64((slot.timeIntervalSince1970 * 1000).rounded())
-        let payload: Value = ["slot": .string(slot.formatted(.iso8601)), "timezone": .string(zone.identifier)]
+        let payload = Self.payload(slot: slot, zone: zone)
         if try await store.claimSlot(flow: flow, slot: millis, payload: payload, startsRun: flow.accepts(payload)) != nil { wakeUp.signal() }
+    }
+
+    /// The event a slot gives its run.
+    static func payload(slot: Date, zone: TimeZone) -> Value {
+        ["slot": .string(slot.formatted(.iso8601)), "timezone": .string(zone.identifier)]
+    }
+
+    /// Whether the flow's `if:` takes a slot; one that cannot be evaluated is logged and turned down.
+    private func admits(_ flow: Flow, _ payload: Value) -> Bool {
+        do { return try flow.admits(payload) } catch {
+            logger.warning("the flow's if: cannot be evaluated for a slot; not run", metadata: ["flow.name": "\(flow.name)", "error": "\(error)"])
+            return false
+        }
     }
 }
 

@@ -4,16 +4,28 @@ import Foundation
 extension Worker {
     /// Why a scheduled run must not start now, or nil: its slot is older than the flow's grace (a
     /// run orphaned by a crash at 18:00 and resumed the next morning would post yesterday's link).
-    /// Only a run that has done nothing yet: one with a step behind it finishes what it began. A
-    /// run queued by hand (`hub run`) or re-played by an admin runs whatever its age.
-    static func pastGrace(_ run: ClaimedRun, flow: Flow, state: RunState, now: Date) -> String? {
-        guard case .cron(_, let zone, let missed) = flow.trigger, run.retries == 0,
-              state.results.isEmpty, state.attempts.isEmpty, state.event["manual"] == nil,
-              let text = state.event["slot"]?.stringValue, let slot = try? Date(text, strategy: .iso8601)
+    /// Only a run that has done nothing yet: one with a step behind it finishes what it began. Only
+    /// a run the schedule made: one queued by hand (`hub run`, "Run now") or re-played by an admin
+    /// runs whatever its age.
+    func pastGrace(_ run: ClaimedRun, flow: Flow, state: RunState) async throws -> String? {
+        guard case .cron = flow.trigger, run.retries == 0, state.results.isEmpty, state.attempts.isEmpty,
+              let origin = try await store.database.query("SELECT source, received_at FROM hub_events WHERE id = $1",
+                                                          [.string(run.eventID)]).first,
+              origin["source"]?.stringValue?.hasPrefix("cron:") == true,
+              let queued = origin["received_at"]?.millisValue
         else { return nil }
+        return Self.pastGrace(flow: flow, event: state.event, queuedAt: Date(timeIntervalSince1970: Double(queued) / 1000), now: Date())
+    }
+
+    /// The rule itself. The age counts from the slot, or from when the run was queued if that was
+    /// later: the scheduler takes a slot until its grace is over, and the run must not then be
+    /// refused for the moment it waited for a worker.
+    static func pastGrace(flow: Flow, event: Value, queuedAt: Date, now: Date) -> String? {
+        guard case .cron(_, let zone, let missed) = flow.trigger,
+              let text = event["slot"]?.stringValue, let slot = try? Date(text, strategy: .iso8601) else { return nil }
         // As lenient as the scheduler, which runs a slot found within `onTime` whatever the grace.
         let grace = max(missed.grace.seconds, Scheduler.onTime)
-        guard now.timeIntervalSince(slot) > grace else { return nil }
+        guard now.timeIntervalSince(max(slot, queuedAt)) > grace else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone

@@ -115,9 +115,14 @@ public final class Worker: Service {
         do {
             let flow = try await flow(for: run)
             let state = if let state { state } else { try await store.state(of: run) }
-            if let stale = Self.pastGrace(run, flow: flow, state: state, now: Date()) {
+            if let stale = try await pastGrace(run, flow: flow, state: state) {
                 logger.warning("scheduled run not started: its slot is past its grace", metadata: metadata.merging(["error": "\(stale)"]) { a, _ in a })
+                // A failure like any other: `hub.run_failed` flows hear that the day's link did not go out.
+                let failure = StepFailure(flow: flow.name, stepID: flow.steps.first?.id ?? "", error: .permanent("past-grace", stale),
+                                          attempts: 0, handler: nil)
+                try await intake.reportFailure(failure, run: run, event: state.event, flow: flow)
                 try await store.finish(runID: run.id, owner: owner, status: .failed, error: stale)
+                MetricsCache.counter("hub_runs_finished_total", [("flow", flow.name), ("status", "failed")]).increment()
                 return
             }
             let specs = engine.specs

@@ -84,7 +84,7 @@ import Testing
             #expect(typed.status == .seeOther)
             #expect(try await db.query("SELECT phone FROM funnel_members WHERE id = $1", [.string(id)]).first?["phone"] == "+79990000004")
             for (field, value, problem) in [("phone", "12-34", "Проверьте телефон"), ("email", "nonsense", "Проверьте e-mail"),
-                                            ("city", "Пермь\u{7}", "недопустимые символы"), ("full_name", "Вера\u{200B}Петрова", "недопустимые символы"),
+                                            ("city", "Пермь\u{7}", "недопустимые символы"),
                                             ("city", "\u{202E}ьмреП", "недопустимые символы")] {
                 var fields = [("csrf", csrf), ("full_name", "Вера Петрова"), ("phone", "+79990000004"), ("email", "vera@example.ru"), ("city", "Пермь")]
                 fields.removeAll { $0.0 == field }

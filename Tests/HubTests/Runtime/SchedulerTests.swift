@@ -194,7 +194,7 @@ import Testing
         }
     }
 
-    @Test("a schedule's slot is claimed either way, and runs only when the flow's 'if:' holds", arguments: [
+    @Test("a schedule's slot runs only when the flow's 'if:' holds", arguments: [
         ("event.timezone == 'Europe/Moscow'", 1),
         ("event.timezone == 'UTC'", 0),
     ])
@@ -208,8 +208,28 @@ import Testing
             try await Self.withScheduler(store: store, flows: flows, clock: clock) {
                 try await Self.advance(clock, to: Self.date("2026-06-01T07:00:00Z"))
             }
-            #expect(try await Self.slots(store) == ["2026-06-01T06:00:00Z"])
+            #expect(try await Self.slots(store) == (runs == 1 ? ["2026-06-01T06:00:00Z"] : []))
             #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_runs").first?["n"]?.intValue == runs)
+            await store.close()
+        }
+    }
+
+    @Test("after a restart the newest slot the 'if:' takes runs, not the newest slot")
+    func conditionChoosesAmongTheSlotsWithinGrace() async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T16:59:00Z"))
+            let trigger = "{ cron: \"*/30 * * * *\", timezone: UTC, missed: latest, grace: 1h }"
+            // Only the full hours.
+            let flows = FlowRegistry([try Self.flow(trigger: trigger, condition: "event.slot contains ':00:00'")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-06-01T17:05:00Z"))
+            }
+            // Down from 17:05 to 18:40: 17:30 and 18:30 are turned down, 18:00 is within grace.
+            clock.set(Self.date("2026-06-01T18:40:00Z"))
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) { try await Self.settle(clock) }
+            #expect(try await Self.slots(store) == ["2026-06-01T17:00:00Z", "2026-06-01T18:00:00Z"])
             await store.close()
         }
     }

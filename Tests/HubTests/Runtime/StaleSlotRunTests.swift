@@ -27,33 +27,62 @@ import Testing
         return "the \(formatter.string(from: slot)) slot (Europe/Moscow) is past its grace of 1h: not run"
     }
 
-    @Test("a run's slot and progress decide whether it still runs", arguments: [
-        (20 * 3600.0, false, "failed"),
-        (20 * 3600.0, true, "completed"),  // its meeting was made: it goes on to post
-        (60.0, false, "completed"),
-    ])
-    func staleSlot(age: TimeInterval, started: Bool, status: String) async throws {
+    /// Told when a run fails for good.
+    static let reporter = """
+        name: reporter
+        on: hub.run_failed
+        steps:
+          - do: core.log
+            with: { message: "{{ event.error }}" }
+        """
+
+    /// Age of the slot, steps done, queued at the slot (else just now), made by the schedule (else by hand), outcome.
+    static let cases: [(TimeInterval, Bool, Bool, Bool, String)] = [
+        (20 * 3600.0, false, true, true, "failed"),
+        (20 * 3600.0, true, true, true, "completed"),  // its meeting was made: it goes on to post
+        (60.0, false, true, true, "completed"),
+        (3600.0 + 30, false, false, true, "completed"),  // taken by a catch-up at the end of its grace: not refused for the wait
+        (20 * 3600.0, false, true, false, "completed"),  // `hub run --event` with yesterday's slot: by hand, any age
+    ]
+
+    @Test("a run's slot, progress and origin decide whether it still runs", arguments: cases)
+    func staleSlot(age: TimeInterval, started: Bool, queuedAtSlot: Bool, scheduled: Bool, status: String) async throws {
         try await StoreRunTests.withStore(.sqlite) { store in
-            let (_, worker) = try WorkerHarness.make(store, flows: [Self.flow], owner: "test:1:stale", capacity: 2, pollInterval: .milliseconds(20))
+            let (_, worker) = try WorkerHarness.make(store, flows: [Self.flow, Self.reporter], owner: "test:1:stale", capacity: 2,
+                                                     pollInterval: .milliseconds(20))
             let daily = try #require(worker.flows.flow(named: "daily"))
             // Whole minutes, as the scheduler's slots are.
             let slot = Date(timeIntervalSince1970: ((Date().timeIntervalSince1970 - age) / 60).rounded(.down) * 60)
+            let slotMillis = Int64(slot.timeIntervalSince1970 * 1000)
             let payload: Value = ["slot": .string(slot.formatted(.iso8601)), "timezone": "Europe/Moscow"]
-            let runID = try #require(try await store.claimSlot(flow: daily, slot: Int64(slot.timeIntervalSince1970 * 1000), payload: payload))
+            let runID: String
+            if scheduled {
+                runID = try #require(try await store.claimSlot(flow: daily, slot: slotMillis, payload: payload))
+            } else {
+                runID = try #require(try await store.storeEvent(source: "manual:daily", dedupKey: "by-hand", payload: payload,
+                                                                runs: [NewRun(flow: "daily", flowVersion: daily.version)])?.first)
+            }
+            if queuedAtSlot {
+                try await store.database.execute("UPDATE hub_events SET received_at = $2 WHERE id = (SELECT event_id FROM hub_runs WHERE id = $1)",
+                                                 [.string(runID), .millis(slotMillis)])
+            }
             if started {
                 try await store.database.execute(
                     "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, updated_at) VALUES ($1, 'meeting', 0, 'completed', 0, $2, 0)",
                     [.string(runID), .string(#"{"values":{"link":"https://zoom.example/j/1"}}"#)])
             }
             let task = Task { try await worker.run() }
-            try await RunHandoffTests.waitFor(store, [status: 1])
+            // A failed one is reported: the reporter's run completes too.
+            try await RunHandoffTests.waitFor(store, status == "failed" ? ["failed": 1, "completed": 1] : [status: 1])
             task.cancel()
             _ = await task.result
             let run = try #require(try await store.runs(flow: "daily").first)
-            let steps = try await store.database.query("SELECT step_id FROM hub_run_steps ORDER BY step_index").compactMap { $0["step_id"]?.stringValue }
+            let steps = try await store.database.query("SELECT step_id FROM hub_run_steps WHERE run_id = $1 ORDER BY step_index", [.string(runID)])
+                .compactMap { $0["step_id"]?.stringValue }
             if status == "failed" {
                 #expect(run.error == Self.pastGrace(slot))
                 #expect(steps == [])
+                #expect(try await store.runs(flow: "reporter").map(\.status) == ["completed"])
             } else {
                 #expect(run.error == nil)
                 #expect(steps == ["meeting", "post"])
