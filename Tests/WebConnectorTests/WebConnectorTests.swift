@@ -142,13 +142,17 @@ struct NoHTTP: HTTPClient {
     @Test("invisible characters copy and paste brings along are dropped; the joiners Persian names need are kept")
     func invisiblesAreDropped() async throws {
         let sink = FormSink()
-        var fields = Self.valid.filter { !["full_name", "city"].contains($0.0) }
-        fields += [("full_name", "Анна\u{200B} Ива\u{00AD}нова\u{200E}"), ("city", "\u{FEFF}Казань")]
+        var fields = Self.valid.filter { !["full_name", "city", "phone", "email"].contains($0.0) }
+        // A number copied from a phone's contacts comes wrapped in direction marks.
+        fields += [("full_name", "Анна\u{200B} Ива\u{00AD}нова\u{200E}"), ("city", "\u{FEFF}Казань"),
+                   ("phone", "\u{202A}+7 999 123-45-67\u{202C}"), ("email", "\u{2066}anna@example.ru\u{2069}")]
         let response = await Self.post(Self.connector(sink), fields)
         #expect(response.status == 303, "\(response.body.prefix(300))")
         let event = try #require(sink.events.withLock { $0.first })
         #expect(event.payload["full_name"] == "Анна Иванова")
         #expect(event.payload["city"] == "Казань")
+        #expect(event.payload["phone"] == "+79991234567")
+        #expect(event.payload["email"] == "anna@example.ru")
         let persian = FormSink()
         var withJoiner = Self.valid.filter { $0.0 != "full_name" }
         withJoiner.append(("full_name", "حسین\u{200C}زاده"))

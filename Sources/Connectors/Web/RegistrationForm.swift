@@ -26,7 +26,7 @@ struct RegistrationForm: Sendable {
         values = [:]
         errors = [:]
         for name in [Field.fullName, Field.phone, Field.city, Field.email] {
-            values[name] = ContactFormat.withoutInvisibles(fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            values[name] = ContactFormat.cleaned(fields[name] ?? "", isPhoneOrEmail: [Field.phone, Field.email].contains(name))
                 .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }
         check(Field.fullName, min: 2, max: 200, missing: "Укажите фамилию, имя и отчество")

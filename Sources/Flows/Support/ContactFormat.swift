@@ -27,18 +27,28 @@ public enum ContactFormat {
             || (0x2066...0x2069).contains($0.value) }
     }
 
-    /// `text` without the invisible format characters that copy and paste brings along (zero-width
-    /// spaces, soft hyphens, direction marks, a BOM), which would make a name look empty or a second
-    /// registration differ from the first. The joiners stay: Persian names and emoji need them.
-    /// What reorders text is left in, for `hasDisguisingCharacters` to refuse.
+    /// `text` without the invisible characters that copy and paste brings along (zero-width spaces,
+    /// soft hyphens, direction marks, a BOM), which would make a name look empty or a second
+    /// registration differ from the first. A short list, not every format character: the joiners
+    /// Persian names and emoji need, emoji tags and Arabic marks stay. What reorders text is left
+    /// in, for `hasDisguisingCharacters` to refuse.
     public static func withoutInvisibles(_ text: String) -> String {
-        var kept = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars where scalar.properties.generalCategory != .format || [0x200C, 0x200D].contains(scalar.value)
-            || hasDisguisingCharacters(String(scalar)) {
-            kept.append(scalar)
-        }
-        return String(kept)
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { !invisibles.contains($0.value) }))
     }
+
+    /// A phone or an e-mail as pasted, without any format character: there they mean nothing, and a
+    /// number copied from a phone's contacts comes wrapped in direction marks the eye cannot see.
+    public static func withoutFormatCharacters(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.properties.generalCategory != .format }))
+    }
+
+    /// A field as typed, without what copy and paste adds unseen (`withoutFormatCharacters` for a
+    /// phone or an e-mail, `withoutInvisibles` for the rest), trimmed.
+    public static func cleaned(_ text: String, isPhoneOrEmail: Bool) -> String {
+        (isPhoneOrEmail ? withoutFormatCharacters(text) : withoutInvisibles(text)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static let invisibles: Set<UInt32> = [0x00AD, 0x061C, 0x180E, 0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF]
 
     public static func isEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)

@@ -90,7 +90,7 @@ extension AdminDashboard {
     private func editContacts(_ id: String, _ fields: [String: String], _ form: AdminForm, _ session: AdminSession) async throws {
         func field(_ name: String, _ limit: Int) -> Value {
             // Cut by code points, as the site's form counts them: a letter with 20,000 accents is one Character.
-            let trimmed = ContactFormat.withoutInvisibles(fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = ContactFormat.cleaned(fields[name] ?? "", isPhoneOrEmail: ["phone", "email"].contains(name))
             let text = String(String.UnicodeScalarView(trimmed.unicodeScalars.prefix(limit)))
             return text.isEmpty ? .null : .string(text)
         }
@@ -122,7 +122,12 @@ extension AdminDashboard {
                 if let version, before["updated_at"]?.intValue.map(Int64.init) != version {
                     throw RefusedAction(problem: AdminText.staleForm, status: .conflict)
                 }
-                let changed = values.filter { (before[$0.column] ?? .null) != $0.value }.map(\.column)
+                // Compared as the form would clean them: a stored value with an invisible character the
+                // admin did not touch is not a change (and must not trip the check below).
+                let changed = values.filter { value in
+                    let stored = before[value.column]?.stringValue.map { ContactFormat.cleaned($0, isPhoneOrEmail: ["phone", "email"].contains(value.column)) }
+                    return (stored.map { $0.isEmpty ? Value.null : .string($0) } ?? .null) != value.value
+                }.map(\.column)
                 // Nothing to change: no entry either.
                 guard !changed.isEmpty else { throw RepeatedForm() }
                 // Only what the admin changed: a value stored before the rule must not block fixing a phone.

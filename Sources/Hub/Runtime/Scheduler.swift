@@ -95,21 +95,23 @@ public final class Scheduler: Service {
         // The flow's `if:` chooses among the slots within grace before the policy counts them: an
         // `if:` that turns down the newest leaves `latest` to the newest it takes.
         let candidates = schedule.latestSlots(after: since, through: now, in: zone, limit: Self.mostAtOnce)
-        let chosen = candidates.filter { admits(flow, Self.payload(slot: $0, zone: zone)) }.suffix(most)
-        for slot in chosen { try await fire(flow, slot: slot, zone: zone) }
-        let passed = schedule.slots(after: from, through: now, in: zone, limit: chosen.count + Self.mostAtOnce).count
-        if passed > chosen.count {
-            let count = "\(passed - chosen.count)\(passed == chosen.count + Self.mostAtOnce ? " or more" : "")"
+        let weighed = candidates.map { (slot: $0, taken: admits(flow, Self.payload(slot: $0, zone: zone))) }
+        let chosen = Set(weighed.filter(\.taken).map(\.slot).suffix(most))
+        // A slot turned down is claimed all the same (without a run): no later look weighs it again.
+        let handled = weighed.filter { !$0.taken || chosen.contains($0.slot) }
+        for candidate in handled { try await fire(flow, slot: candidate.slot, zone: zone, startsRun: candidate.taken) }
+        let passed = schedule.slots(after: from, through: now, in: zone, limit: handled.count + Self.mostAtOnce).count
+        if passed > handled.count {
+            let count = "\(passed - handled.count)\(passed == handled.count + Self.mostAtOnce ? " or more" : "")"
             logger.notice("skipped missed schedule slots", metadata: ["flow.name": "\(flow.name)", "count": "\(count)"])
         }
     }
 
-    /// Claims the slot; only the hub that wins it creates the run, and only if the flow's `if:`
-    /// takes the slot's event. A slot turned down is claimed all the same, so no catch-up tries it again.
-    private func fire(_ flow: Flow, slot: Date, zone: TimeZone) async throws {
+    /// Claims the slot; only the hub that wins it creates the run (when `startsRun`).
+    private func fire(_ flow: Flow, slot: Date, zone: TimeZone, startsRun: Bool) async throws {
         let millis = Int64((slot.timeIntervalSince1970 * 1000).rounded())
         let payload = Self.payload(slot: slot, zone: zone)
-        if try await store.claimSlot(flow: flow, slot: millis, payload: payload, startsRun: flow.accepts(payload)) != nil { wakeUp.signal() }
+        if try await store.claimSlot(flow: flow, slot: millis, payload: payload, startsRun: startsRun) != nil { wakeUp.signal() }
     }
 
     /// The event a slot gives its run.

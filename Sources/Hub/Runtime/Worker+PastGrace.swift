@@ -17,21 +17,24 @@ extension Worker {
         return Self.pastGrace(flow: flow, event: state.event, queuedAt: Date(timeIntervalSince1970: Double(queued) / 1000), now: Date())
     }
 
-    /// The rule itself. The age counts from the slot, or from when the run was queued if that was
-    /// later: the scheduler takes a slot until its grace is over, and the run must not then be
-    /// refused for the moment it waited for a worker.
+    /// The rule itself: past its slot's grace, and queued longer ago than a worker takes to pick a
+    /// run up. The scheduler takes a slot until its grace is over, and that run must not be refused
+    /// for the moment it waited; but one orphaned since (the hub died) gets no second grace.
     static func pastGrace(flow: Flow, event: Value, queuedAt: Date, now: Date) -> String? {
         guard case .cron(_, let zone, let missed) = flow.trigger,
               let text = event["slot"]?.stringValue, let slot = try? Date(text, strategy: .iso8601) else { return nil }
         // As lenient as the scheduler, which runs a slot found within `onTime` whatever the grace.
         let grace = max(missed.grace.seconds, Scheduler.onTime)
-        guard now.timeIntervalSince(max(slot, queuedAt)) > grace else { return nil }
+        guard now.timeIntervalSince(slot) > grace, now.timeIntervalSince(queuedAt) > Self.pickUpAllowance else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone
         formatter.dateFormat = "dd.MM HH:mm"
         return "the \(formatter.string(from: slot)) slot (\(zone.identifier)) is past its grace of \(Self.written(grace)): not run"
     }
+
+    /// How long a run the scheduler queued at the end of its grace may wait for a worker.
+    static let pickUpAllowance: TimeInterval = 300
 
     /// A length as a flow would write it: `1h`, `90m`, `45s`.
     private static func written(_ seconds: TimeInterval) -> String {

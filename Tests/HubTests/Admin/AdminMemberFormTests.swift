@@ -50,6 +50,27 @@ import Testing
         }
     }
 
+    @Test("a name stored before the character rules does not block fixing the phone")
+    func untouchedFieldsAreNotChecked() async throws {
+        try await AdminHarness.with { harness, client in
+            let id = try await harness.addMember(name: "Вера\u{200B}\u{202E}авортеП", phone: "+79990000037")
+            let browser = try await AdminBrowser.signIn(client)
+            let page = try await browser.get(client, "/admin/members/\(id)").text
+            let version = try #require(page.range(of: "name=\"version\" value=\"")).upperBound
+            let response = try await browser.post(client, "/admin/members/\(id)/edit", [
+                ("csrf", try await browser.csrf(client)), ("form", try AdminBrowser.formID(page)),
+                ("version", String(page[version...].prefix { $0 != "\"" })),
+                ("full_name", "Вера\u{200B}\u{202E}авортеП"), ("phone", "+79990000038"),
+            ])
+            #expect(response.headers[.location] == "/admin/members/\(id)?notice=saved", "\(response.status)")
+            let db = harness.store.database
+            #expect(try await db.query("SELECT phone FROM funnel_members WHERE id = $1", [.string(id)]).first?["phone"] == "+79990000038")
+            // The entry names only what the admin changed.
+            let details = try await db.query("SELECT details FROM hub_audit_log WHERE subject = $1", [.string("member:" + id)]).first?["details"]
+            #expect(details?.stringValue == #"{"fields":["phone"]}"#)
+        }
+    }
+
     @Test("saving contacts from a page opened before the data changed is refused and changes nothing")
     func staleEditIsRefused() async throws {
         try await AdminHarness.with { harness, client in

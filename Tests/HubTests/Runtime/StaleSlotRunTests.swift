@@ -36,17 +36,18 @@ import Testing
             with: { message: "{{ event.error }}" }
         """
 
-    /// Age of the slot, steps done, queued at the slot (else just now), made by the schedule (else by hand), outcome.
-    static let cases: [(TimeInterval, Bool, Bool, Bool, String)] = [
-        (20 * 3600.0, false, true, true, "failed"),
-        (20 * 3600.0, true, true, true, "completed"),  // its meeting was made: it goes on to post
-        (60.0, false, true, true, "completed"),
-        (3600.0 + 30, false, false, true, "completed"),  // taken by a catch-up at the end of its grace: not refused for the wait
-        (20 * 3600.0, false, true, false, "completed"),  // `hub run --event` with yesterday's slot: by hand, any age
+    /// Age of the slot, steps done, how long ago the run was queued, made by the schedule (else by hand), outcome.
+    static let cases: [(TimeInterval, Bool, TimeInterval, Bool, String)] = [
+        (20 * 3600.0, false, 20 * 3600.0, true, "failed"),
+        (20 * 3600.0, true, 20 * 3600.0, true, "completed"),  // its meeting was made: it goes on to post
+        (60.0, false, 60.0, true, "completed"),
+        (3600.0 + 30, false, 0, true, "completed"),  // taken by a catch-up at the end of its grace: not refused for the wait
+        (2 * 3600.0 - 60, false, 3600.0, true, "failed"),  // taken at the end of its grace, orphaned an hour: no second grace
+        (20 * 3600.0, false, 20 * 3600.0, false, "completed"),  // `hub run --event` with yesterday's slot: by hand, any age
     ]
 
     @Test("a run's slot, progress and origin decide whether it still runs", arguments: cases)
-    func staleSlot(age: TimeInterval, started: Bool, queuedAtSlot: Bool, scheduled: Bool, status: String) async throws {
+    func staleSlot(age: TimeInterval, started: Bool, queuedAgo: TimeInterval, scheduled: Bool, status: String) async throws {
         try await StoreRunTests.withStore(.sqlite) { store in
             let (_, worker) = try WorkerHarness.make(store, flows: [Self.flow, Self.reporter], owner: "test:1:stale", capacity: 2,
                                                      pollInterval: .milliseconds(20))
@@ -62,10 +63,8 @@ import Testing
                 runID = try #require(try await store.storeEvent(source: "manual:daily", dedupKey: "by-hand", payload: payload,
                                                                 runs: [NewRun(flow: "daily", flowVersion: daily.version)])?.first)
             }
-            if queuedAtSlot {
-                try await store.database.execute("UPDATE hub_events SET received_at = $2 WHERE id = (SELECT event_id FROM hub_runs WHERE id = $1)",
-                                                 [.string(runID), .millis(slotMillis)])
-            }
+            try await store.database.execute("UPDATE hub_events SET received_at = $2 WHERE id = (SELECT event_id FROM hub_runs WHERE id = $1)",
+                                             [.string(runID), .millis(Store.now() - Int64(queuedAgo * 1000))])
             if started {
                 try await store.database.execute(
                     "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, updated_at) VALUES ($1, 'meeting', 0, 'completed', 0, $2, 0)",
