@@ -125,6 +125,8 @@ struct NoHTTP: HTTPClient {
         ("full_name", "Анна \u{202E}авонавИ", "Недопустимые символы"),
         ("city", "\u{2066}Казань\u{2069}", "Недопустимые символы"),
         ("full_name", "\u{200B}\u{200B}\u{200B}", "Укажите фамилию, имя и отчество"),
+        ("full_name", "\u{2062}\u{2062}", "Укажите фамилию, имя и отчество"),  // invisible, though no copy and paste adds it
+        ("city", "-- 42 --", "Укажите город"),
         ("email", "anna@", "Проверьте e-mail"),
         ("email", "anna example.ru", "Проверьте e-mail"),
         ("consent", nil, "Нужно согласие"),

@@ -27,7 +27,6 @@ struct RegistrationForm: Sendable {
         errors = [:]
         for name in [Field.fullName, Field.phone, Field.city, Field.email] {
             values[name] = ContactFormat.cleaned(fields[name] ?? "", isPhoneOrEmail: [Field.phone, Field.email].contains(name))
-                .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }
         check(Field.fullName, min: 2, max: 200, missing: "Укажите фамилию, имя и отчество")
         check(Field.city, min: 2, max: 100, missing: "Укажите город")
@@ -55,7 +54,7 @@ struct RegistrationForm: Sendable {
 
     private mutating func check(_ name: String, min: Int, max: Int, missing: String) {
         let value = values[name] ?? ""
-        if value.isEmpty {
+        if value.isEmpty || !ContactFormat.hasLetter(value) {
             errors[name] = missing
         } else if value.count < min {
             errors[name] = "Слишком коротко"

@@ -43,9 +43,15 @@ public enum ContactFormat {
     }
 
     /// A field as typed, without what copy and paste adds unseen (`withoutFormatCharacters` for a
-    /// phone or an e-mail, `withoutInvisibles` for the rest), trimmed.
+    /// phone or an e-mail, `withoutInvisibles` for the rest), trimmed, its spaces (tabs, NBSP) single.
     public static func cleaned(_ text: String, isPhoneOrEmail: Bool) -> String {
-        (isPhoneOrEmail ? withoutFormatCharacters(text) : withoutInvisibles(text)).trimmingCharacters(in: .whitespacesAndNewlines)
+        (isPhoneOrEmail ? withoutFormatCharacters(text) : withoutInvisibles(text))
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// Whether a name or a city has a letter in it: one of invisible characters alone looks empty.
+    public static func hasLetter(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.isAlphabetic }
     }
 
     private static let invisibles: Set<UInt32> = [0x00AD, 0x061C, 0x180E, 0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF]

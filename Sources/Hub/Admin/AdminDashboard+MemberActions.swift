@@ -95,7 +95,7 @@ extension AdminDashboard {
             return text.isEmpty ? .null : .string(text)
         }
         let name = field("full_name", 200)
-        guard !name.isNull else { throw RefusedAction(problem: AdminText.nameRequired, status: .badRequest) }
+        guard let text = name.stringValue, ContactFormat.hasLetter(text) else { throw RefusedAction(problem: AdminText.nameRequired, status: .badRequest) }
         var username = field("telegram_username", 64)
         if let text = username.stringValue, text.hasPrefix("@") { username = text.count > 1 ? .string(String(text.dropFirst())) : .null }
         // Written as the site's form writes them: a phone stored as typed would not match the
@@ -122,16 +122,16 @@ extension AdminDashboard {
                 if let version, before["updated_at"]?.intValue.map(Int64.init) != version {
                     throw RefusedAction(problem: AdminText.staleForm, status: .conflict)
                 }
-                // Compared as the form would clean them: a stored value with an invisible character the
-                // admin did not touch is not a change (and must not trip the check below).
-                let changed = values.filter { value in
-                    let stored = before[value.column]?.stringValue.map { ContactFormat.cleaned($0, isPhoneOrEmail: ["phone", "email"].contains(value.column)) }
-                    return (stored.map { $0.isEmpty ? Value.null : .string($0) } ?? .null) != value.value
-                }.map(\.column)
+                let changed = values.filter { (before[$0.column] ?? .null) != $0.value }.map(\.column)
                 // Nothing to change: no entry either.
                 guard !changed.isEmpty else { throw RepeatedForm() }
-                // Only what the admin changed: a value stored before the rule must not block fixing a phone.
-                if values.contains(where: { changed.contains($0.column) && $0.value.stringValue.map(ContactFormat.hasDisguisingCharacters) == true }) {
+                // Only what the admin changed is checked, compared as the form cleans it: a value stored
+                // before the rules (cleaned now in passing) must not block fixing a phone.
+                let edited = values.filter { value in
+                    let stored = before[value.column]?.stringValue.map { ContactFormat.cleaned($0, isPhoneOrEmail: ["phone", "email"].contains(value.column)) }
+                    return (stored.map { $0.isEmpty ? Value.null : .string($0) } ?? .null) != value.value
+                }
+                if edited.contains(where: { $0.value.stringValue.map(ContactFormat.hasDisguisingCharacters) == true }) {
                     throw RefusedAction(problem: AdminText.badCharacters, status: .badRequest)
                 }
                 try db.execute("""

@@ -96,10 +96,11 @@ public final class Scheduler: Service {
         // `if:` that turns down the newest leaves `latest` to the newest it takes.
         let candidates = schedule.latestSlots(after: since, through: now, in: zone, limit: Self.mostAtOnce)
         let weighed = candidates.map { (slot: $0, taken: admits(flow, Self.payload(slot: $0, zone: zone))) }
-        let chosen = Set(weighed.filter(\.taken).map(\.slot).suffix(most))
+        let chosen = Set(weighed.filter { $0.taken == true }.map(\.slot).suffix(most))
         // A slot turned down is claimed all the same (without a run): no later look weighs it again.
-        let handled = weighed.filter { !$0.taken || chosen.contains($0.slot) }
-        for candidate in handled { try await fire(flow, slot: candidate.slot, zone: zone, startsRun: candidate.taken) }
+        // One whose `if:` could not be evaluated is not: fixed, the flow may still run it within grace.
+        let handled = weighed.filter { $0.taken == false || chosen.contains($0.slot) }
+        for candidate in handled { try await fire(flow, slot: candidate.slot, zone: zone, startsRun: candidate.taken == true) }
         let passed = schedule.slots(after: from, through: now, in: zone, limit: handled.count + Self.mostAtOnce).count
         if passed > handled.count {
             let count = "\(passed - handled.count)\(passed == handled.count + Self.mostAtOnce ? " or more" : "")"
@@ -119,11 +120,11 @@ public final class Scheduler: Service {
         ["slot": .string(slot.formatted(.iso8601)), "timezone": .string(zone.identifier)]
     }
 
-    /// Whether the flow's `if:` takes a slot; one that cannot be evaluated is logged and turned down.
-    private func admits(_ flow: Flow, _ payload: Value) -> Bool {
+    /// Whether the flow's `if:` takes a slot; nil (logged) when it cannot be evaluated.
+    private func admits(_ flow: Flow, _ payload: Value) -> Bool? {
         do { return try flow.admits(payload) } catch {
             logger.warning("the flow's if: cannot be evaluated for a slot; not run", metadata: ["flow.name": "\(flow.name)", "error": "\(error)"])
-            return false
+            return nil
         }
     }
 }

@@ -65,9 +65,10 @@ import Testing
             #expect(response.headers[.location] == "/admin/members/\(id)?notice=saved", "\(response.status)")
             let db = harness.store.database
             #expect(try await db.query("SELECT phone FROM funnel_members WHERE id = $1", [.string(id)]).first?["phone"] == "+79990000038")
-            // The entry names only what the admin changed.
+            // The name is kept, cleaned in passing of the invisible space; the entry says both changed.
+            #expect(try await db.query("SELECT full_name FROM funnel_members WHERE id = $1", [.string(id)]).first?["full_name"] == "Вера\u{202E}авортеП")
             let details = try await db.query("SELECT details FROM hub_audit_log WHERE subject = $1", [.string("member:" + id)]).first?["details"]
-            #expect(details?.stringValue == #"{"fields":["phone"]}"#)
+            #expect(details?.stringValue == #"{"fields":["full_name","phone"]}"#)
         }
     }
 

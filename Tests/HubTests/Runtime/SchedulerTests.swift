@@ -214,6 +214,24 @@ import Testing
         }
     }
 
+    @Test("a slot whose 'if:' cannot be evaluated is neither run nor claimed: a fixed flow may still run it within grace")
+    func conditionThatCannotBeEvaluatedLeavesTheSlot() async throws {
+        try await TestDatabases.withURL(.sqlite) { url in
+            let store = try Store.open(url)
+            try await store.migrate()
+            let clock = ManualClock(Self.date("2026-06-01T05:00:00Z"))
+            let trigger = "{ cron: \"0 9 * * *\", timezone: Europe/Moscow }"
+            // The slot's own text is no time zone.
+            let flows = FlowRegistry([try Self.flow(trigger: trigger, condition: "(event.slot | date: 'HH', event.slot) == '09'")])
+            try await Self.withScheduler(store: store, flows: flows, clock: clock) {
+                try await Self.advance(clock, to: Self.date("2026-06-01T07:00:00Z"))
+            }
+            #expect(try await Self.slots(store) == [])
+            #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_runs").first?["n"]?.intValue == 0)
+            await store.close()
+        }
+    }
+
     @Test("after a restart the newest slot the 'if:' takes runs, not the newest slot")
     func conditionChoosesAmongTheSlotsWithinGrace() async throws {
         try await TestDatabases.withURL(.sqlite) { url in
