@@ -50,7 +50,7 @@ public enum PHPForm {
                 name = segment
                 value = []
             }
-            register(name: isEncoded(name) ? urlDecode(name)[...] : name, value: urlDecodedText(value), into: &result)
+            register(name: isEncoded(name) ? FormDecoding.urlDecode(name)[...] : name, value: urlDecodedText(value), into: &result)
             pairs += 1
             // php_std_post_handler registers the pair that crosses the limit, then stops.
             if pairs > maxInputVars { break }
@@ -290,43 +290,15 @@ public enum PHPForm {
 
     // MARK: - Helpers
 
-    /// PHP `php_url_decode`.
-    static func urlDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-            count = urlDecode(bytes, into: buffer)
-        }
-    }
-
-    /// `urlDecode` straight into a string (one allocation, none for short text).
+    /// `FormDecoding.urlDecode` (PHP's `php_url_decode`) straight into a string (one allocation, none for short text).
     static func urlDecodedText(_ bytes: ArraySlice<UInt8>) -> String {
         guard isEncoded(bytes) else { return text(bytes) }
-        return String(unsafeUninitializedCapacity: bytes.count) { buffer in urlDecode(bytes, into: buffer) }
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in FormDecoding.urlDecode(bytes, into: buffer) }
     }
 
     /// Whether URL-decoding could change `bytes`.
     static func isEncoded(_ bytes: ArraySlice<UInt8>) -> Bool {
         bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
-    }
-
-    /// Decodes into `out`, which has room for `bytes.count`; returns the decoded length.
-    private static func urlDecode(_ bytes: ArraySlice<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var count = 0
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "+") {
-                out[count] = UInt8(ascii: " ")
-            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
-                      let high = Crypto.hexValue(bytes[index + 1]), let low = Crypto.hexValue(bytes[index + 2]) {
-                out[count] = high << 4 | low
-                index += 2
-            } else {
-                out[count] = byte
-            }
-            count += 1
-            index += 1
-        }
-        return count
     }
 
     static func text(_ bytes: some Collection<UInt8>) -> String {

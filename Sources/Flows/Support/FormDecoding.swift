@@ -27,26 +27,39 @@ public enum FormDecoding {
     /// Name → value, bytes that are not UTF-8 shown as U+FFFD.
     public static func fields(_ body: [UInt8]) -> [String: String] { decode(body).fields }
 
-    /// `+` is a space and `%XX` a byte; a `%` without two hex digits stays as written, as browsers
-    /// read it. The bytes must then be UTF-8.
+    /// The field's text, and whether its bytes were UTF-8.
     private static func text(_ encoded: ArraySlice<UInt8>) -> (text: String, isUTF8: Bool) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(encoded.count)
-        var index = encoded.startIndex
-        while index < encoded.endIndex {
-            let byte = encoded[index]
-            if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index + 2 < encoded.endIndex,
-                      let high = Crypto.hexValue(encoded[index + 1]), let low = Crypto.hexValue(encoded[index + 2]) {
-                bytes.append(high << 4 | low)
-                index += 2
-            } else {
-                bytes.append(byte)
-            }
-            index += 1
-        }
+        let bytes = urlDecode(encoded)
         if let text = String(validating: bytes, as: UTF8.self) { return (text, true) }
         return (String(decoding: bytes, as: UTF8.self), false)
+    }
+
+    /// `+` is a space and `%XX` a byte; a `%` without two hex digits stays as written, as browsers
+    /// (and PHP's `php_url_decode`, which the Prodamus form parser follows) read it.
+    public static func urlDecode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            count = urlDecode(bytes, into: buffer)
+        }
+    }
+
+    /// `urlDecode` into `out`, which has room for `bytes.count`; returns the decoded length.
+    public static func urlDecode(_ bytes: ArraySlice<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                out[count] = UInt8(ascii: " ")
+            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
+                      let high = Crypto.hexValue(bytes[index + 1]), let low = Crypto.hexValue(bytes[index + 2]) {
+                out[count] = high << 4 | low
+                index += 2
+            } else {
+                out[count] = byte
+            }
+            count += 1
+            index += 1
+        }
+        return count
     }
 }
