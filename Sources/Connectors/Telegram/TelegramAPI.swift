@@ -76,10 +76,8 @@ final class TelegramAPI: Sendable {
     private func exchange(_ method: String, _ parameters: [String: Value], timeout: Duration) async throws -> TelegramEnvelope {
         for _ in 0..<Self.floodRetries {
             let envelope = try await exchangeOnce(method, parameters, timeout: timeout)
-            guard !envelope.ok, envelope.errorCode == 429, Self.sendMethods.contains(method),
-                  (envelope.retryAfter ?? 1) <= Self.longestFloodWait else { return envelope }
-            logger.notice("telegram flood control; sending again after the wait",
-                          metadata: ["telegram.method": "\(method)", "retry_after": "\(envelope.retryAfter ?? 1)"])
+            guard Self.sendMethods.contains(method), let wait = envelope.floodWait, wait <= Self.longestFloodWait else { return envelope }
+            logger.notice("telegram flood control; sending again after the wait", metadata: ["telegram.method": "\(method)", "retry_after": "\(wait)"])
         }
         return try await exchangeOnce(method, parameters, timeout: timeout)
     }
@@ -87,7 +85,9 @@ final class TelegramAPI: Sendable {
     /// One HTTP round trip, after waiting for the send slot.
     private func exchangeOnce(_ method: String, _ parameters: [String: Value], timeout: Duration) async throws -> TelegramEnvelope {
         var parameters = parameters
-        if Self.sendMethods.contains(method), let chat = parameters["chat_id"]?.telegramID {
+        // A send is paced, and a flood-control answer holds its chat.
+        let pacedChat = Self.sendMethods.contains(method) ? parameters["chat_id"]?.telegramID : nil
+        if let chat = pacedChat {
             try await limiter.acquire(chat: chat)
             if paidBroadcast { parameters["allow_paid_broadcast"] = true }
         }
@@ -104,9 +104,9 @@ final class TelegramAPI: Sendable {
             throw ConnectorError(code: "telegram-network", "cannot reach the Telegram Bot API (\(method)): \(redacted("\(error)"))", .retry)
         }
         let envelope = TelegramEnvelope(status: response.status, headers: response.headers, body: response.body)
-        if !envelope.ok, envelope.errorCode == 429, Self.sendMethods.contains(method), let chat = parameters["chat_id"]?.telegramID {
+        if let chat = pacedChat, let wait = envelope.floodWait {
             // Within an hour, as the engine keeps a service's wait.
-            await limiter.hold(chat: chat, for: .seconds(min(max(1, envelope.retryAfter ?? 1), 3600)))
+            await limiter.hold(chat: chat, for: .seconds(min(wait, 3600)))
         }
         return envelope
     }

@@ -32,12 +32,15 @@ struct TelegramEnvelope: Sendable {
         migrateToChatID = json["parameters"]?["migrate_to_chat_id"]?.telegramID
     }
 
+    /// Seconds flood control asks to wait (at least 1), when the call was refused for it.
+    var floodWait: Int? { !ok && errorCode == 429 ? max(1, retryAfter ?? 1) : nil }
+
     /// What the engine should do about a failed call of `method`.
     func error(method: String) -> ConnectorError {
         let said = description.isEmpty ? "error \(errorCode)" : description
         switch errorCode {
         case 429:
-            let seconds = max(1, retryAfter ?? 1)
+            let seconds = floodWait ?? 1
             return ConnectorError(code: "telegram-429", "Telegram flood control on \(method): retry after \(seconds) s", .retryAfter(.seconds(seconds)))
         case 409:
             return ConnectorError(code: "telegram-409", "Telegram conflict on \(method): \(said)", .retry)
