@@ -9,7 +9,7 @@ extension AdminDashboard {
     /// audit keeps which fields changed, never their values (personal data must be erasable).
     /// A form sent twice does its action once (`AdminForm`) and is answered like the first time.
     func memberAction(_ id: String, action: String, _ fields: [String: String], _ session: AdminSession) async throws -> Response {
-        let exists = try await store.database.query("SELECT telegram_id FROM funnel_members WHERE id = $1", [.string(id)]).first
+        let exists = try await store.database.query("SELECT telegram_id, status FROM funnel_members WHERE id = $1", [.string(id)]).first
         guard let exists else {
             return render("message", status: .notFound, session: session, ["title": AdminText.notFound, "problem": AdminText.notFound])
         }
@@ -30,7 +30,7 @@ extension AdminDashboard {
             case "invite": try await sendInvite(id, telegramID: telegramID, form, session)
             case "remove": try await removeFromGroup(id, telegramID: telegramID, form, session)
             case "restore": try await restore(id, form, session)
-            default: try await unbind(id, form, session)
+            default: try await unbind(id, telegramID: telegramID, joined: exists["status"]?.stringValue == "joined", form, session)
             }
         } catch is RepeatedForm {
             // A double: the page as it is now, with the notice only if the first one got that far
@@ -230,20 +230,25 @@ extension AdminDashboard {
     private func callTelegram(_ telegram: (name: String, connector: any Connector), _ action: String, _ inputs: [String: Value],
                               _ form: AdminForm, _ session: AdminSession,
                               then: (Value, String, Logger) async throws -> Void = { _, _, _ in }) async throws {
-        let key = "admin:\(form.id)"
-        var callLogger = logger
-        callLogger[metadataKey: "admin.login"] = "\(session.admin)"
+        let call = adminCall(action, inputs, key: "admin:\(form.id)", session)
         do {
-            let result = try await telegram.connector.perform(ActionCall(action: action, inputs: Fields(inputs), idempotencyKey: key, runID: key,
-                                                                         stepID: action, flow: "admin", logger: callLogger))
-            try await then(result, key, callLogger)
+            let result = try await telegram.connector.perform(call)
+            try await then(result, call.idempotencyKey, call.logger)
             try await accounts.completeAudit(id: form.id, details: ["state": "done", "connector": .string(telegram.name)])
         } catch {
-            let message = (error as? ConnectorError).map { "\($0)" } ?? "\(error)"
+            let message = "\(error)"
             try? await accounts.completeAudit(id: form.id, details: ["state": "failed", "error": .string(String(message.prefix(300)))])
             logger.warning("admin telegram action failed", metadata: ["action": "\(action)", "error": "\(message)"])
             throw RefusedAction(problem: AdminText.telegramFailed(message), status: .badGateway)
         }
+    }
+
+    /// A dashboard action's call to a connector: `key` is its idempotency key and stands for the run,
+    /// and the log says which admin asked.
+    private func adminCall(_ action: String, _ inputs: [String: Value], key: String, _ session: AdminSession) -> ActionCall {
+        var callLogger = logger
+        callLogger[metadataKey: "admin.login"] = "\(session.admin)"
+        return ActionCall(action: action, inputs: Fields(inputs), idempotencyKey: key, runID: key, stepID: action, flow: "admin", logger: callLogger)
     }
 
     /// Undoes a removal: the member is paid again if they ever paid (a payment that came while
@@ -264,20 +269,16 @@ extension AdminDashboard {
     /// Frees the member from their Telegram account (they changed it, or a stranger opened their
     /// link first): the client's own link, or /start from the new account with it, binds again and
     /// brings a new invite. The old account leaves the group first, and its invites stop working.
-    private func unbind(_ id: String, _ form: AdminForm, _ session: AdminSession) async throws {
-        let member = try await store.database.query("SELECT telegram_id, status FROM funnel_members WHERE id = $1", [.string(id)]).first
-        guard let old = member?["telegram_id"]?.intValue else { throw RefusedAction(problem: AdminText.noTelegramID, status: .conflict) }
+    private func unbind(_ id: String, telegramID: Int?, joined: Bool, _ form: AdminForm, _ session: AdminSession) async throws {
+        guard let old = telegramID else { throw RefusedAction(problem: AdminText.noTelegramID, status: .conflict) }
         // Out of the group before the account is forgotten: afterwards nothing would say whom to remove.
         // A failure here changes nothing, and removing twice is harmless.
-        if member?["status"]?.stringValue == "joined" {
+        if joined {
             let telegram = try runningTelegram()
             do {
-                let key = "admin:\(form.id):leave"
-                _ = try await telegram.connector.perform(ActionCall(action: "remove_member", inputs: Fields(["user": .number(Double(old))]),
-                                                                    idempotencyKey: key, runID: key, stepID: "remove_member", flow: "admin",
-                                                                    logger: logger))
+                _ = try await telegram.connector.perform(adminCall("remove_member", ["user": .number(Double(old))], key: "admin:\(form.id):leave", session))
             } catch {
-                throw RefusedAction(problem: AdminText.telegramFailed((error as? ConnectorError).map { "\($0)" } ?? "\(error)"), status: .badGateway)
+                throw RefusedAction(problem: AdminText.telegramFailed("\(error)"), status: .badGateway)
             }
         }
         let admin = session.admin
