@@ -41,8 +41,9 @@ final class RunPruner: Service {
         do {
             let result = try await store.pruneRuns(olderThan: keep, connectors: connectors)
             pruned.increment(by: result.runs)
-            if result.runs > 0 {
+            if result.runs > 0 || result.slots > 0 {
                 logger.info("pruned finished runs", metadata: ["runs": "\(result.runs)", "events": "\(result.events)", "records": "\(result.records)",
+                                                               "schedule_slots": "\(result.slots)",
                                                                "keep_hours": "\(keep.components.seconds / 3600)"])
             }
         } catch {

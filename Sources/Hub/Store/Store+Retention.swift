@@ -8,6 +8,8 @@ public struct PruneResult: Sendable, Equatable {
     public var events: Int
     /// Connectors' records kept for the deleted runs' sake (`Connector.forgetRuns`).
     public var records: Int = 0
+    /// Claimed schedule slots deleted (each flow keeps its newest).
+    public var slots: Int = 0
 }
 
 extension Store {
@@ -64,10 +66,23 @@ extension Store {
             total.events += done.removed.events
             total.records += done.removed.records
             // A short chunk was the last; between chunks other writers get the database.
-            if done.found < chunk { return total }
+            if done.found < chunk {
+                total.slots = try await pruneScheduleSlots(before: cutoff)
+                return total
+            }
             // A shutdown stops a long first prune between chunks; the rest waits for the next round.
             if Task.isCancelled { return total }
             await Task.yield()
         }
+    }
+
+    /// Deletes the schedule slots before `cutoff` but each flow's newest: a slot is claimed once so
+    /// that two hubs do not both run it, and the scheduler looks back no further than the newest
+    /// (`lastSlot`), so the older ones only grow the table (a minutely flow adds 525,600 a year).
+    func pruneScheduleSlots(before cutoff: Int64) async throws -> Int {
+        try await database.execute("""
+            DELETE FROM hub_schedule_slots
+            WHERE slot < $1 AND slot < (SELECT MAX(newest.slot) FROM hub_schedule_slots newest WHERE newest.flow = hub_schedule_slots.flow)
+            """, [.millis(cutoff)])
     }
 }

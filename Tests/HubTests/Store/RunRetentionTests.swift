@@ -90,6 +90,28 @@ import Testing
         }
     }
 
+    @Test("claimed schedule slots older than the cutoff go, except each flow's newest, which the scheduler counts from",
+          arguments: TestDatabases.available)
+    func prunesOldScheduleSlots(kind: TestDatabaseKind) async throws {
+        try await StoreRunTests.withStore(kind) { store in
+            let cutoff = Store.now()
+            let hour: Int64 = 3_600_000
+            // "daily" has two old slots and a recent one; "weekly" only old ones, one turned down by its `if:`.
+            let slots: [(String, Int64)] = [("daily", cutoff - 48 * hour), ("daily", cutoff - 24 * hour), ("daily", cutoff + hour),
+                                            ("weekly", cutoff - 14 * 24 * hour), ("weekly", cutoff - 7 * 24 * hour)]
+            for (flow, slot) in slots {
+                try await store.database.execute("INSERT INTO hub_schedule_slots (flow, slot, run_id, claimed_at) VALUES ($1, $2, NULL, $2)",
+                                                 [.string(flow), .millis(slot)])
+            }
+            #expect(try await store.pruneRuns(before: cutoff) == PruneResult(runs: 0, events: 0, records: 0, slots: 3))
+            let left = try await store.database.query("SELECT flow, slot FROM hub_schedule_slots ORDER BY flow, slot")
+            #expect(left.map { "\($0["flow"]?.stringValue ?? "")@\($0["slot"]?.intValue ?? 0)" }
+                == ["daily@\(cutoff + hour)", "weekly@\(cutoff - 7 * 24 * hour)"])
+            #expect(try await store.lastSlot(flow: "weekly") == cutoff - 7 * 24 * hour)
+            #expect(try await store.pruneRuns(before: cutoff) == PruneResult(runs: 0, events: 0, records: 0))
+        }
+    }
+
     @Test("a shutdown stops a long prune between chunks")
     func aCancelledPruneStopsBetweenChunks() async throws {
         try await StoreRunTests.withStore(.sqlite) { store in
