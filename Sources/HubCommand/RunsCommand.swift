@@ -100,7 +100,7 @@ struct RunsCommand: AsyncParsableCommand {
                 try await store.migrate()
                 let pruned = try await store.pruneRuns(olderThan: keep)
                 await store.close()
-                print("deleted \(pruned.runs) finished run(s), the payloads of \(pruned.events) event(s) , \(pruned.records) connector record(s) of deleted runs and \(pruned.slots) old schedule slot(s)")
+                print("deleted \(pruned.runs) finished run(s), the payloads of \(pruned.events) event(s), \(pruned.records) connector record(s) of deleted runs and \(pruned.slots) old schedule slot(s)")
             } catch {
                 await store.close()
                 throw error
