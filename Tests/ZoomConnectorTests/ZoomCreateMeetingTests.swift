@@ -106,6 +106,40 @@ import Testing
         #expect(h.emulator.meetingsCreated.map(\.requestedStartTime) == ["2030-12-01T19:00:00", "2030-12-02T19:00:00"])
     }
 
+    @Test("two runs for one slot that both created a meeting (\"run now\" while the first create was in flight) answer with the first one")
+    func racingRunsShareTheSlotsMeeting() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let meetings = ZoomMeetings(database: h.store.database)
+        let slot = "slot:daily-session/meeting@2030-12-01T19:00:00 Europe/Moscow"
+        let first: Value = ["id": 1, "join_url": "https://zoom.example/j/1"]
+        let second: Value = ["id": 2, "join_url": "https://zoom.example/j/2"]
+
+        #expect(try await meetings.remember(["run-1:meeting", slot], meetingID: 1, first) == first)
+        #expect(try await meetings.remember(["run-2:meeting", slot], meetingID: 2, second) == first)
+        // A retry of the second run's step recalls the same meeting, not the one it made.
+        #expect(try await meetings.recall(["run-2:meeting", slot]) == first)
+    }
+
+    @Test("the slot's day is read from any ISO 8601 form the date filter reads; an unreadable slot is refused, not replaced by today")
+    func slotForms() async throws {
+        let h = try await ZoomHarness.start()
+        defer { Task { await h.stop() } }
+        let zoom = try h.connector()
+        var inputs = ZoomHarness.meetingInputs
+        inputs["slot"] = "2030-12-02T06:00:00.000Z"
+        _ = try await zoom.perform(ZoomHarness.call("create_meeting", inputs))
+        inputs["slot"] = "2030-12-05"
+        _ = try await zoom.perform(ZoomHarness.call("create_meeting", inputs))
+        #expect(h.emulator.meetingsCreated.map(\.requestedStartTime) == ["2030-12-02T19:00:00", "2030-12-05T19:00:00"])
+
+        inputs["slot"] = "02.12.2030"
+        let error = await connectorError { try await zoom.perform(ZoomHarness.call("create_meeting", inputs)) }
+        #expect(error?.code == "bad-slot")
+        #expect(error?.message == "'slot' must be an ISO 8601 date or date-time such as 2030-12-02T15:00:00Z, found '02.12.2030'")
+        #expect(h.emulator.meetingsCreated.count == 2)
+    }
+
     @Test func aLostAnswerIsRecoveredNotRepeated() async throws {
         let h = try await ZoomHarness.start()
         defer { Task { await h.stop() } }

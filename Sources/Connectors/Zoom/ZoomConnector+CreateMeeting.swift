@@ -38,7 +38,7 @@ extension ZoomConnector {
         guard topic.count <= 200 else { throw ConnectorError.permanent("bad-topic", "'topic' is \(topic.count) characters; Zoom takes up to 200") }
         let zone = try meetingZone(inputs)
         let slot = inputs.get("slot").flatMap { $0.isEmpty ? nil : $0 }
-        let reference = slot.flatMap { ISO8601DateFormatter().date(from: $0) } ?? now()
+        let reference = try slot.map(Self.slotDate) ?? now()
         let start = try ZoomStartTime(try inputs.require("start"), zone: zone, reference: reference)
         let duration = inputs.get("duration", as: Int.self) ?? 60
         guard (1...1440).contains(duration) else {
@@ -96,8 +96,23 @@ extension ZoomConnector {
         }
         let result = Self.visible(created, id: id, joinURL: joinURL, passcode: passcode, start: start.text)
         let recorded = try await meetings.remember(keys, meetingID: Int64(id), result)
+        if recorded["id"]?.intValue != id {
+            // Another run for this session created one meanwhile; both post that one.
+            call.logger.warning("zoom meeting for this session was made by another run meanwhile; the one made here stays unused",
+                                metadata: trace(call, recorded).merging(["unused_meeting": "\(id)"]) { old, _ in old })
+        }
         call.logger.debug("zoom meeting created", metadata: trace(call, recorded))
         return recorded
+    }
+
+    /// The instant of a schedule slot, in any form the `date` filter reads, so the meeting's day
+    /// is the day the post names. An unreadable one is refused: today's date in its place would
+    /// book (or reuse) the wrong day's meeting under the right day's heading.
+    static func slotDate(_ slot: String) throws(ConnectorError) -> Date {
+        guard let date = Filters.parseDate(slot) else {
+            throw .permanent("bad-slot", "'slot' must be an ISO 8601 date or date-time such as 2030-12-02T15:00:00Z, found '\(slot)'")
+        }
+        return date
     }
 
     /// Only what the group may see: start_url (a host login) is dropped here and goes nowhere.

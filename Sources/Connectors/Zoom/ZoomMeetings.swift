@@ -59,20 +59,22 @@ struct ZoomMeetings: Sendable {
         return nil
     }
 
-    /// Records `result` under every key that has none yet, and returns what is recorded under
-    /// the first key: when two attempts raced, both answer with the same meeting.
+    /// Records `result` under `keys` and returns the meeting they now stand for. The last key is
+    /// the widest (a slot's, shared by every run for that session): when it already holds a
+    /// meeting, because another run's create raced this one, that meeting wins and is recorded
+    /// under this run's key too, so both runs, and any retry of either, post the same link.
     func remember(_ keys: [String], meetingID: Int64, _ result: Value) async throws -> Value {
-        guard let database, let first = keys.first else { return result }
+        guard let database, let shared = keys.last else { return result }
         let now = Int64(Date().timeIntervalSince1970)
         return try await database.transaction { connection in
-            for key in keys {
-                try connection.execute("""
-                    INSERT INTO zoom_meetings (key, meeting_id, result, created_at) VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (key) DO NOTHING
-                    """, [.string(key), .number(Double(meetingID)), .string(result.json), .number(Double(now))])
+            let insert = "INSERT INTO zoom_meetings (key, meeting_id, result, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING"
+            try connection.execute(insert, [.string(shared), .number(Double(meetingID)), .string(result.json), .number(Double(now))])
+            let winner = try connection.query("SELECT meeting_id, result FROM zoom_meetings WHERE key = $1", [.string(shared)]).first
+            let text = winner?["result"]?.stringValue ?? result.json
+            let id = winner?["meeting_id"] ?? .number(Double(meetingID))
+            for key in keys.dropLast() {
+                try connection.execute(insert, [.string(key), id, .string(text), .number(Double(now))])
             }
-            let rows = try connection.query("SELECT result FROM zoom_meetings WHERE key = $1", [.string(first)])
-            guard let text = rows.first?["result"]?.stringValue else { return result }
             return try Value(json: text)
         }
     }

@@ -89,7 +89,8 @@ public enum Filters {
         return .string(format(instant, pattern: pattern, timeZone: timeZone))
     }
 
-    static func parseDate(_ text: String) -> Date? {
+    /// An ISO 8601 date-time, with or without fractional seconds, or a date (its midnight in UTC).
+    public static func parseDate(_ text: String) -> Date? {
         if let d = try? Date(text, strategy: .iso8601) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return d }
         let day = DateFormatter()
