@@ -6,7 +6,7 @@ import Testing
 
 /// The daily session post with the repository's flow: two hubs on one Postgres, one post per slot.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct DailyPostTests {
-    @Test("two hubs on one Postgres post the day's link once per slot, protected, without start_url",
+    @Test("two hubs on one Postgres post the day's link once per slot, protected, without start_url, after Zoom refused five times",
           .enabled(if: TestDatabases.postgresURL != nil, "needs HUB_TEST_POSTGRES_URL"))
     func oncePerSlot() async throws {
         let telegram = TelegramEmulator(token: "77:DAILY", botUsername: "session_hub_bot")
@@ -28,6 +28,8 @@ import Testing
             let hubs = [try HubProcess(environment: environment, workingDirectory: folder.root),
                         try HubProcess(environment: environment, workingDirectory: folder.root)]
             for hub in hubs { _ = try await hub.waitForPort() }
+            // Zoom is busy at post time: more refusals than the default three attempts.
+            zoom.failNext(5, status: 429, retryAfter: 1)
             // The next minute's slot fires within 60 s; then give both hubs time to do it twice if they could.
             var posts: [SentMessage] = []
             for _ in 0..<700 {
