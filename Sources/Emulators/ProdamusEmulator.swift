@@ -69,12 +69,14 @@ public final class ProdamusEmulator: Sendable {
     ///   - domain: the `domain` field of notifications.
     ///   - deliveryAttempts: tries per notification and URL while the receiver does not answer 200.
     ///   - retryDelay: the first pause between tries; it doubles after each.
+    ///   - firstOrderID: the `order_id` of the first payment; the hub knows a payment again by it,
+    ///     so an emulator serving a hub that kept its database must not start where an earlier one did.
     public init(secretKey: String, notificationURLs: [String] = [], domain: String = "demo.payform.ru", deliveryAttempts: Int = 3,
                 retryDelay: Duration = .milliseconds(50), now: @escaping @Sendable () -> Date = Date.init,
-                http: any HTTPClient = CurlHTTPClient())
+                http: any HTTPClient = CurlHTTPClient(), firstOrderID: Int = 300155)
     {
         self.secretKey = secretKey
-        self.state = Mutex(State(notificationURLs: notificationURLs))
+        self.state = Mutex(State(nextOrderID: firstOrderID, notificationURLs: notificationURLs))
         self.domain = domain
         self.deliveryAttempts = max(1, deliveryAttempts)
         self.retryDelay = retryDelay

@@ -22,12 +22,17 @@ public struct Sandbox: Sendable {
     /// `siteURL` is the hub's public address, for the chat page's links back to the site and
     /// dashboard and for the Prodamus notifications.
     public static func start(siteURL: String) async throws -> Sandbox {
+        // The hub keeps its database (./hub.db) from one start to the next, and knows payments,
+        // updates and the operators' messages by the emulators' numbers: number from the clock,
+        // in steps of 100 a second, so a later start never reuses an earlier one's.
+        let numbersFrom = Int64(Date().timeIntervalSince1970 * 100)
         // The hub's links carry no `sys` (it is agreed with Prodamus per integration), so their
         // urlNotification does not count: like a real shop, the sandbox's LK names the hub's
         // webhook, at the Prodamus connector's default webhook_path.
-        let prodamusEmulator = ProdamusEmulator(secretKey: secretKey, notificationURLs: [siteURL + "/hooks/prodamus"])
+        let prodamusEmulator = ProdamusEmulator(secretKey: secretKey, notificationURLs: [siteURL + "/hooks/prodamus"],
+                                                firstOrderID: Int(numbersFrom))
         let prodamus = try await EmulatorServer.start(prodamusEmulator.router(), name: "prodamus")
-        let telegramEmulator = TelegramEmulator(token: botToken, botUsername: botUsername)
+        let telegramEmulator = TelegramEmulator(token: botToken, botUsername: botUsername, numbersFrom: numbersFrom)
         telegramEmulator.addGroup(id: groupID, title: "Сеансы (песочница)", hasProtectedContent: true)
         telegramEmulator.addGroup(id: operatorsChatID, title: "Операторы (песочница)", hasProtectedContent: false)
         let telegram = try await EmulatorServer.start(telegramEmulator.router(), name: "telegram")

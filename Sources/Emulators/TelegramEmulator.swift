@@ -21,12 +21,18 @@ public final class TelegramEmulator: Sendable {
     let state: Mutex<State>
 
     /// Creates an emulator for the bot with this token. The bot's user id is the token's number,
-    /// as on Telegram, unless given.
-    public init(token: String, botUsername: String = "session_hub_bot", botID: Int64? = nil) {
+    /// as on Telegram, unless given. Update ids start above `numbersFrom` + 500,000,000 and each
+    /// chat's message ids above `numbersFrom`: Telegram never reuses either, and a hub that kept
+    /// its database across emulators would take a reused update id for a duplicate and a reused
+    /// message id in the operators' chat for an earlier client's message.
+    public init(token: String, botUsername: String = "session_hub_bot", botID: Int64? = nil, numbersFrom: Int64 = 0) {
         self.token = token
         self.botUsername = botUsername
         self.botID = botID ?? Int64(token.prefix { $0.isNumber }) ?? 7000000001
-        self.state = Mutex(State())
+        var state = State()
+        state.nextUpdateID += numbersFrom
+        state.firstMessageID = numbersFrom
+        self.state = Mutex(state)
     }
 
     /// The private group the bot administers (or the operators' chat). Ids below -1000000000000
@@ -169,6 +175,8 @@ extension TelegramEmulator {
         var groups: [Int64: Group] = [:]
         var messages: [MessageKey: StoredMessage] = [:]
         var lastMessageID: [Int64: Int64] = [:]
+        /// Each chat's message ids count up from here.
+        var firstMessageID: Int64 = 0
         var pinned: [Int64: Int64] = [:]
         var sent: [SentMessage] = []
         var calls: [RecordedCall] = []
@@ -204,7 +212,7 @@ extension TelegramEmulator {
         mutating func user(_ id: Int64) -> EmulatedUser? { users[id] }
 
         mutating func nextMessageID(in chatID: Int64) -> Int64 {
-            let id = (lastMessageID[chatID] ?? 0) + 1
+            let id = (lastMessageID[chatID] ?? firstMessageID) + 1
             lastMessageID[chatID] = id
             return id
         }

@@ -96,6 +96,59 @@ import Testing
         #expect(try await setup.stop() == 0)
     }
 
+    @Test("the sandbox started again on the same database takes new payments, chats and operator replies: the emulators never reuse an earlier start's numbers")
+    func startedAgainOnTheSameDatabase() async throws {
+        let first = try await SandboxHub.start()
+        let anna = PageClient()
+        try await Self.payAndAskForAnOperator(first, anna, name: "Анна Смирнова", phone: "+7 916 555-12-34")
+        #expect(try await first.stop(keepingFolder: true) == 0)
+
+        let second = try await SandboxHub.start(in: first.folder)
+        let boris = PageClient()
+        try await Self.payAndAskForAnOperator(second, boris, name: "Борис Петров", phone: "+7 916 555-43-21")
+        let chat = second.sandbox.chatURL
+        let operators = try await boris.get(chat + "/operators?fragment=1").body
+        let replyLink = try #require(operators.components(separatedBy: "href=\"/operators?reply=").last?.prefix { $0.isNumber })
+        _ = try await boris.post(chat + "/operators/reply", [("reply_to", String(replyLink)), ("text", "Борис, здравствуйте!")])
+        _ = try await Self.eventually { try await boris.get(chat + "/chat?fragment=1").body.contains("Борис, здравствуйте!") ? true : nil }
+
+        let store = try Store.open("sqlite:" + second.database, poolSize: 1)
+        let members = try await store.database.query("SELECT full_name, status FROM funnel_members ORDER BY full_name")
+        #expect(members.map { "\($0["full_name"]?.text ?? ""): \($0["status"]?.text ?? "")" } == ["Анна Смирнова: paid", "Борис Петров: paid"])
+        #expect(try await store.runs(status: "failed").isEmpty)
+        await store.close()
+        #expect(try await second.stop() == 0)
+    }
+
+    /// Registers and pays on the site, opens the bot (the invite arrives) and asks for an operator
+    /// (the operators' chat gets the question).
+    static func payAndAskForAnOperator(_ setup: SandboxHub, _ person: PageClient, name: String, phone: String) async throws {
+        let chat = setup.sandbox.chatURL
+        let form = try await person.post(setup.url + "/", [("full_name", name), ("phone", phone), ("city", "Тверь"),
+                                                        ("email", "client\(phone.filter(\.isNumber).suffix(4))@example.ru"), ("consent", "on")])
+        let paymentURL = try #require(form.location, "\(form.status) \(form.body.prefix(300))")
+        let paid = try await person.post(setup.environment["PRODAMUS_FORM_URL"]! + "pay",
+                                          [("query", String(paymentURL.split(separator: "?", maxSplits: 1)[1]))])
+        let success = try await person.get(try #require(paid.location))
+        let deepLink = try #require(Self.href(in: success.body, startingWith: chat + "/" + Sandbox.botUsername + "?start="))
+        _ = try await person.get(deepLink)
+        _ = try await Self.eventually { try await person.get(chat + "/chat?fragment=1").body.contains("href=\"/+") ? true : nil }
+        _ = try await person.post(chat + "/chat/send", [("text", "Позовите оператора, пожалуйста")])
+        _ = try await Self.eventually { () -> Bool? in
+            try await person.get(chat + "/operators?fragment=1").body.contains("Позовите оператора, пожалуйста") ? true : nil
+        }
+        // The relay is logged after the copy is sent: an operator's reply finds the client from then on.
+        let store = try Store.open("sqlite:" + setup.database, poolSize: 1)
+        defer { Task { await store.close() } }
+        _ = try await Self.eventually { () -> Bool? in
+            let logged = try await store.database.query("""
+                SELECT 1 FROM funnel_support_messages m JOIN funnel_members c ON c.telegram_id = m.telegram_id
+                WHERE c.full_name = $1 AND m.operators_message_id IS NOT NULL
+                """, [.string(name)])
+            return logged.isEmpty ? nil : true
+        }
+    }
+
     /// The first `href="…"` in `html` that starts with `prefix`, unescaped.
     static func href(in html: String, startingWith prefix: String) -> String? {
         for piece in html.components(separatedBy: "href=\"").dropFirst() {

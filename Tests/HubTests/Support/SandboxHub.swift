@@ -15,11 +15,13 @@ struct SandboxHub {
     let database: String
     let environment: [String: String]
 
-    static func start() async throws -> SandboxHub {
+    /// Starts a sandbox and a hub; in `folder`, the database of an earlier one's, as a newcomer
+    /// who stops `swift run hub` and starts it again in the same directory.
+    static func start(in folder: FlowFolder? = nil) async throws -> SandboxHub {
         let port = TestHTTP.freePort()
         let url = "http://127.0.0.1:\(port)"
         let sandbox = try await Sandbox.start(siteURL: url)
-        let folder = try FlowFolder([:])
+        let folder = try folder ?? FlowFolder([:])
         for file in FlowSet.flowFiles(in: Repository.path("flows")) {
             try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
         }
@@ -39,12 +41,13 @@ struct SandboxHub {
         try await HubProcess(environment: environment, workingDirectory: folder.root, arguments: ["run", flow]).waitForExit()
     }
 
-    /// Stops the hub (asserting a clean exit is the caller's business) and the emulators.
-    func stop() async throws -> Int32 {
+    /// Stops the hub (asserting a clean exit is the caller's business) and the emulators; the
+    /// folder with the database goes too unless it is kept for another start.
+    func stop(keepingFolder: Bool = false) async throws -> Int32 {
         hub.kill(SIGTERM)
         let status = try await hub.waitForExit()
         await sandbox.stop()
-        folder.remove()
+        if !keepingFolder { folder.remove() }
         return status
     }
 }

@@ -25,7 +25,15 @@ enum TestHTTP {
 
 extension TestHTTP {
     /// A session that does not follow redirects, so tests see the 303 and its Location.
-    static let noRedirects = URLSession(configuration: .ephemeral, delegate: RefuseRedirects(), delegateQueue: nil)
+    /// Keeps no cookies: each `PageClient` is a browser of its own (a request's
+    /// `httpShouldHandleCookies = false` alone still sent the session's stored cookies on Linux).
+    static let noRedirects: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+    }()
 
     /// POSTs a urlencoded form; returns the status, the Location header and the body.
     static func postForm(_ url: String, _ fields: [(String, String)]) async throws -> (status: Int, location: String?, body: String) {
