@@ -57,8 +57,9 @@ public struct Sandbox: Sendable {
     /// The Telegram app page (chat with the bot, the group, the operators' chat).
     public var chatURL: String { environment["TELEGRAM_LINK_URL"] ?? "" }
 
-    public var summary: String {
-        "sandbox: no credentials set, so Prodamus, Telegram, Zoom and OpenAI are local emulators "
+    /// What the start-up prints; `forced`: asked for by `--sandbox` or `HUB_SANDBOX=on`.
+    public func summary(forced: Bool) -> String {
+        (forced ? "sandbox: asked for, so " : "sandbox: no credentials set, so ") + "Prodamus, Telegram, Zoom and OpenAI are local emulators "
             + "(payment page \(environment["PRODAMUS_FORM_URL"] ?? ""), Bot API \(environment["TELEGRAM_API_URL"] ?? ""));\n"
             + "sandbox: the Telegram app (chat with the bot, the group, the operators' chat) is at \(chatURL)"
     }

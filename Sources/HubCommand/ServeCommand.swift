@@ -21,8 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { HubLogHandler(label: $0, level: level) }
         var environment = ProcessInfo.processInfo.environment
         var emulators: Sandbox?
-        let forced = try sandbox || Self.sandboxSetting(environment) == true
-        if try forced || Self.sandboxNeeded(environment) {
+        if let choice = try Self.sandboxWanted(environment, flag: sandbox) {
+            let forced = choice == .forced
             // The sandbox sets no HUB_* variable, so the public URL is the one the hub will have.
             let started = try await Sandbox.start(siteURL: try HubSettings(environment: environment).publicURL)
             let sandboxed = Self.sandboxed(environment, with: started.environment, forced: forced)
@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
             let kept = [("OPENAI_API_KEY", "OpenAI"), ("ZOOM_ACCOUNT_ID", "Zoom")].filter { sandboxed[$0.0] != started.environment[$0.0] }
             let note = kept.map { "sandbox: \($0.1) is the real service (\($0.0) is set), not the emulator\n" }.joined()
             environment = sandboxed
-            FileHandle.standardOutput.write(Data((started.summary + "\n" + note).utf8))
+            FileHandle.standardOutput.write(Data((started.summary(forced: forced) + "\n" + note).utf8))
             emulators = started
         }
         let settings = try HubSettings(environment: environment)
@@ -58,13 +58,36 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// Why the sandbox starts: asked for (`--sandbox`, `HUB_SANDBOX=on`), or for want of credentials.
+    enum SandboxChoice { case forced, automatic }
+
+    /// Whether to start the sandbox. Asked for, it refuses a config file: the file's connectors
+    /// may read their settings from variables of other names or hold them inline, which the
+    /// sandbox cannot replace, so a real bot could be paired with the sandbox's published
+    /// Prodamus key and invite whoever forges a payment.
+    static func sandboxWanted(_ environment: [String: String], flag: Bool) throws -> SandboxChoice? {
+        if try flag || sandboxSetting(environment) == true {
+            let config = try HubSettings(environment: environment).configPath
+            guard !FileManager.default.fileExists(atPath: config) else {
+                throw ValidationError("the sandbox cannot start with \(config): its connectors keep their own settings, so some services could be "
+                    + "real ones; move the file away, or set HUB_CONFIG to a file that does not exist")
+            }
+            return .forced
+        }
+        return try sandboxNeeded(environment) ? .automatic : nil
+    }
+
     /// True when nothing says which services to use: no Prodamus or Telegram credentials, no
     /// config file (whose connectors may take theirs from variables of other names), and
-    /// `HUB_SANDBOX` not off.
+    /// `HUB_SANDBOX` not off; and nothing says this is a live installation, whose queued runs
+    /// and daily post must not go to emulators when it is restarted without its secrets: a
+    /// PostgreSQL database, or a public address other than this machine's.
     static func sandboxNeeded(_ environment: [String: String]) throws -> Bool {
         guard try sandboxSetting(environment) != false else { return false }
         let settings = try HubSettings(environment: environment)
-        return (environment["PRODAMUS_SECRET_KEY"] ?? "").isEmpty && (environment["TELEGRAM_BOT_TOKEN"] ?? "").isEmpty
+        let publicHost = environment["HUB_PUBLIC_URL"].flatMap { URL(string: $0)?.host?.lowercased() }
+        let live = !settings.databaseURL.hasPrefix("sqlite:") || publicHost.map { !["127.0.0.1", "localhost", "::1", "[::1]"].contains($0) } == true
+        return !live && (environment["PRODAMUS_SECRET_KEY"] ?? "").isEmpty && (environment["TELEGRAM_BOT_TOKEN"] ?? "").isEmpty
             && !FileManager.default.fileExists(atPath: settings.configPath)
     }
 

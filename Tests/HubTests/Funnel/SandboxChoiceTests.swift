@@ -25,6 +25,34 @@ import Testing
         #expect(try ServeCommand.sandboxNeeded(["HUB_CONFIG": file.path]) == false)
     }
 
+    @Test("a live installation restarted without its secrets (a PostgreSQL database, a public address) gets no sandbox")
+    func liveInstallationsRuleTheSandboxOut() throws {
+        let none = ["HUB_CONFIG": "/nonexistent/hub.yaml"]
+        #expect(try ServeCommand.sandboxNeeded(none.merging(["HUB_DATABASE_URL": "postgresql://hub@db.internal/hub"]) { $1 }) == false)
+        #expect(try ServeCommand.sandboxNeeded(none.merging(["HUB_PUBLIC_URL": "https://sessions.example.ru"]) { $1 }) == false)
+        // A newcomer's own SQLite file and this machine's address are still the sandbox's.
+        #expect(try ServeCommand.sandboxNeeded(none.merging(["HUB_DATABASE_URL": "sqlite:demo.db", "HUB_PUBLIC_URL": "http://localhost:8080"]) { $1 }))
+        #expect(try ServeCommand.sandboxNeeded(none.merging(["HUB_PUBLIC_URL": "http://127.0.0.1:9000"]) { $1 }))
+    }
+
+    @Test("a forced sandbox refuses a config file: its connectors would keep settings the sandbox cannot see, some of them real")
+    func forcedSandboxRefusesAConfigFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString).yaml")
+        try "connectors: {}\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(throws: (any Error).self) { try ServeCommand.sandboxWanted(["HUB_CONFIG": file.path, "HUB_SANDBOX": "on"], flag: false) }
+        #expect(throws: (any Error).self) { try ServeCommand.sandboxWanted(["HUB_CONFIG": file.path], flag: true) }
+        do {
+            _ = try ServeCommand.sandboxWanted(["HUB_CONFIG": file.path], flag: true)
+        } catch {
+            #expect("\(error)" == "the sandbox cannot start with \(file.path): its connectors keep their own settings, so some services could be real "
+                + "ones; move the file away, or set HUB_CONFIG to a file that does not exist")
+        }
+        #expect(try ServeCommand.sandboxWanted(["HUB_CONFIG": "/nonexistent/hub.yaml"], flag: true) == .forced)
+        #expect(try ServeCommand.sandboxWanted(["HUB_CONFIG": "/nonexistent/hub.yaml"], flag: false) == .automatic)
+        #expect(try ServeCommand.sandboxWanted(["HUB_CONFIG": file.path], flag: false) == nil)
+    }
+
     @Test("started for want of Prodamus and Telegram credentials, the sandbox leaves a real OpenAI key and Zoom app alone")
     func realServicesAreKept() {
         let real = ["OPENAI_API_KEY": "sk-real", "ZOOM_ACCOUNT_ID": "acc-real", "ZOOM_API_URL": "https://api.zoom.us/v2"]
