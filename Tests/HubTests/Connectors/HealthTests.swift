@@ -43,6 +43,7 @@ import Testing
                 "telegram.group_admin: ok: the bot is an administrator of the group and can invite users",
                 "telegram.operators: ok: operators' chat 'Операторы' (-100555): the bot is there",
                 "zoom.oauth: ok: Server-to-Server OAuth token obtained",
+                "zoom.api: ok: the API lists the meetings of the host (ZOOM_HOST)",
                 "zoom.link: ok: standing meeting link configured (zoom.link)",
                 "online: 0 errors, 0 warnings",
             ], "\(run.output)")
@@ -115,6 +116,19 @@ import Testing
 }
 
 extension HealthTests {
+    @Test("Zoom's API failing after the token was had is an error now, not a failed run at post time")
+    func zoomAPIDownIsAnError() async throws {
+        try await Services.with(protected: true) { services in
+            services.zoom.failNext(3, status: 503)
+            let run = try await CheckRun.run(services.environment, in: services.folder)
+            #expect(run.status == 1)
+            #expect(run.output.contains("\nzoom.oauth: ok: Server-to-Server OAuth token obtained\n"), "\(run.output)")
+            #expect(run.output.contains("\n\nzoom.api: error: cannot list the meetings of the host (ZOOM_HOST): Zoom answered 503 (code 503): Internal Error.\n\n"),
+                    "\(run.output)")
+            #expect(run.output.hasSuffix("online: 1 error, 0 warnings\n"), "\(run.output)")
+        }
+    }
+
     /// A wrong operators' chat is an error now, not when a client is handed over to nobody.
     @Test func aWrongOperatorsChatIsAnError() async throws {
         try await Services.with(protected: true) { services in
@@ -135,6 +149,7 @@ struct Services {
     static let knowledge = "## Когда сеанс?\nКаждый день в 19:00"
 
     let telegram: TelegramEmulator
+    let zoom: ZoomEmulator
     let folder: FlowFolder
     let environment: [String: String]
 
@@ -161,7 +176,7 @@ struct Services {
             "PRODAMUS_FORM_URL": "https://shop.payform.ru/", "PRODAMUS_SECRET_KEY": "prodamus-health-secret",
         ]
         do {
-            try await body(Services(telegram: telegram, folder: folder, environment: environment))
+            try await body(Services(telegram: telegram, zoom: zoom, folder: folder, environment: environment))
         } catch {
             await stop(telegram, servers, folder)
             throw error
