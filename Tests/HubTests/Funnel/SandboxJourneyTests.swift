@@ -81,8 +81,16 @@ import Testing
         #expect(login.status == 303)
         let members = try await admin.get(hubURL + "/admin/members?q=Смирнова").body
         #expect(members.contains("Анна Смирнова"))
-
+        // The member's page: the payment, the invite, the support conversation.
+        let memberPath = try #require(Self.href(in: members, startingWith: "/admin/members/"))
+        let memberPage = try await admin.get(hubURL + memberPath).body
         let store = try Store.open("sqlite:" + setup.database, poolSize: 1)
+        let order = try #require(try await store.database.query("SELECT order_id FROM funnel_payments").first?["order_id"]?.stringValue)
+        for shown in [order, "3000.00 rub", "в группе", "https://t.me" + invitePath, "Позовите оператора, пожалуйста",
+                      "Здравствуйте! Участие стоит 3000 ₽."] {
+            #expect(memberPage.contains(shown), "\(shown)")
+        }
+
         let member = try #require(try await store.database.query("SELECT status, telegram_id FROM funnel_members").first)
         #expect(member["status"] == "joined")
         #expect(member["telegram_id"] == .number(Double(userID)))
