@@ -128,6 +128,41 @@ import Testing
         #expect(try await second.stop() == 0)
     }
 
+    @Test("hub serve with nothing set, as `swift run hub` runs it, starts the sandbox: a registration, a payment and the bot's invite go through")
+    func serveWithNothingSet() async throws {
+        let folder = try FlowFolder([:])
+        defer { folder.remove() }
+        for file in FlowSet.flowFiles(in: Repository.path("flows")) {
+            try folder.write(URL(fileURLWithPath: file).lastPathComponent, String(contentsOfFile: file, encoding: .utf8))
+        }
+        let port = TestHTTP.freePort()
+        let hub = try HubProcess(environment: ["HUB_SANDBOX": "", "HUB_FLOWS": folder.flows, "HUB_LISTEN": "127.0.0.1:\(port)"],
+                                 workingDirectory: folder.root)
+        _ = try await hub.waitForPort()
+        #expect(hub.stdout.hasPrefix("sandbox: no credentials set, so Prodamus, Telegram, Zoom and OpenAI are local emulators"), "\(hub.stdout)")
+        let appLine = try #require(hub.stdout.split(separator: "\n").first { $0.hasPrefix("sandbox: the Telegram app") })
+        let chat = try #require(appLine.split(separator: " ").last.map(String.init))
+
+        let person = PageClient()
+        let form = try await person.post("http://127.0.0.1:\(port)/", [
+            ("full_name", "Анна Смирнова"), ("phone", "+7 916 555-12-34"), ("city", "Тверь"), ("email", "anna@example.ru"), ("consent", "on"),
+        ])
+        let paymentURL = try #require(form.location, "\(form.status) \(hub.stderr)")
+        let parts = paymentURL.split(separator: "?", maxSplits: 1).map(String.init)
+        let paid = try await person.post(parts[0] + "pay", [("query", parts[1])])
+        let success = try await person.get(try #require(paid.location))
+        let deepLink = try #require(Self.href(in: success.body, startingWith: chat + "/" + Sandbox.botUsername + "?start="))
+        _ = try await person.get(deepLink)
+        _ = try await Self.eventually { try await person.get(chat + "/chat?fragment=1").body.contains("href=\"/+") ? true : nil }
+
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+        // The sandbox's database is the newcomer's ./hub.db.
+        let store = try Store.open("sqlite:" + folder.root.appendingPathComponent("hub.db").path, poolSize: 1)
+        #expect(try await store.database.query("SELECT status FROM funnel_members").map { $0["status"] } == ["paid"])
+        await store.close()
+    }
+
     /// Registers and pays on the site, opens the bot (the invite arrives) and asks for an operator
     /// (the operators' chat gets the question).
     static func payAndAskForAnOperator(_ setup: SandboxHub, _ person: PageClient, name: String, phone: String) async throws {
