@@ -50,7 +50,9 @@ public final class Worker: Service {
             while slots.inFlight > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         }.value
         heartbeat.cancel()
-        try? await store.release(owner: owner)
+        // A run still executing keeps its lease, to run out unrenewed: given back now, another hub
+        // could take it while its step here may still send a message or make a payment link.
+        try? await store.release(owner: owner, except: executing.withLock { Array($0) })
     }
 
     /// Every third of a lease, extends the leases of the runs executing here, so none runs out

@@ -107,11 +107,14 @@ extension Store {
             """, [.string(owner), .millis(Store.now() + lease.milliseconds), Store.idList(runIDs, postgres: postgres)])
     }
 
-    /// Gives claimed runs back to the queue (graceful shutdown): another worker may take them at once.
-    func release(owner: String) async throws {
-        try await database.execute(
-            "UPDATE hub_runs SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE lease_owner = $1 AND status = 'running'",
-            [.string(owner), .millis(Store.now())])
+    /// Gives claimed runs back to the queue (graceful shutdown), but those still `executing`:
+    /// another worker may take them at once.
+    func release(owner: String, except executing: [String] = []) async throws {
+        let postgres = database.dialect == .postgres
+        try await database.execute("""
+            UPDATE hub_runs SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = $2
+            WHERE lease_owner = $1 AND status = 'running' AND id NOT IN (\(Store.idListQuery(3, postgres: postgres)))
+            """, [.string(owner), .millis(Store.now()), Store.idList(executing, postgres: postgres)])
     }
 
     /// Runs held by workers that no longer exist on this host (a hub killed with SIGKILL): they go

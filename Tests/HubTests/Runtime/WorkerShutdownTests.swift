@@ -1,5 +1,7 @@
+import Emulators
 import Foundation
 @testable import Hub
+import Hummingbird
 import Logging
 import ServiceLifecycle
 import Testing
@@ -30,6 +32,43 @@ import Testing
                 return first
             }
             #expect(stopped, "the worker was still waiting 30 s after the shutdown")
+        }
+    }
+
+    @Test("a run still executing when the shutdown stops waiting keeps its lease: no other hub takes it while its step may still act",
+          arguments: TestDatabases.available)
+    func aRunStillExecutingIsNotGivenBack(kind: TestDatabaseKind) async throws {
+        let router = Router()
+        router.post("/slow") { _, _ -> String in
+            try await Task.sleep(for: .seconds(4))
+            return "done"
+        }
+        let server = try await EmulatorServer.start(router, name: "slow")
+        defer { Task { await server.stop() } }
+        try await StoreRunTests.withStore(kind) { store in
+            let flow = """
+                name: slow
+                on: { http: /slow }
+                steps:
+                  - id: call
+                    do: http.request
+                    with: { url: "\(server.baseURL)/slow" }
+                """
+            // A one-second lease: the shutdown waits that long for runs handed over by intake.
+            let (intake, worker) = try WorkerHarness.make(store, flows: [flow], owner: "test:1:shutdown", lease: .seconds(1), capacity: 4,
+                                                          pollInterval: .seconds(3600))
+            let group = ServiceGroup(configuration: .init(services: [worker], logger: Logger(label: "test")))
+            let running = Task { try await group.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await intake.emit(key: "http:/slow", payload: [:], dedupKey: "slow") == .accepted(runs: 1))
+            try await Task.sleep(for: .milliseconds(300))
+            await group.triggerGracefulShutdown()
+            try await running.value
+            // The worker has returned; the run's step is still waiting for its answer.
+            let row = try #require(try await store.database.query("SELECT status, lease_owner FROM hub_runs").first)
+            #expect(row["status"] == "running")
+            #expect(row["lease_owner"] == "test:1:shutdown")
+            try await Task.sleep(for: .seconds(4))
         }
     }
 }
