@@ -58,6 +58,11 @@ extension OpenAIEmulator {
         guard let model = body["model"]?.stringValue, !model.isEmpty else {
             return Self.error(400, "Missing required parameter: 'model'.", type: "invalid_request_error", param: "model")
         }
+        // Reasoning models take only the default temperature, as OpenAI's do.
+        if Self.isReasoningModel(model), let temperature = body["temperature"]?.numberValue, temperature != 1 {
+            return Self.error(400, "Unsupported value: 'temperature' does not support \(temperature) with this model. Only the default (1) value is supported.",
+                              type: "invalid_request_error", param: "temperature", code: "unsupported_value")
+        }
         let message = Self.reply(to: messages, tools: body["tools"]?.arrayValue ?? [])
         let json: Value = [
             "id": .string("chatcmpl-emulated\(id)"), "object": "chat.completion", "created": .number(Date().timeIntervalSince1970.rounded(.down)),
@@ -68,6 +73,11 @@ extension OpenAIEmulator {
                       "prompt_tokens_details": ["cached_tokens": 0], "completion_tokens_details": ["reasoning_tokens": 0]],
         ]
         return Self.json(200, json, extra: ["x-request-id": "req_emulated\(id)"])
+    }
+
+    /// The o-series and GPT-5 models.
+    static func isReasoningModel(_ model: String) -> Bool {
+        ["o1", "o3", "o4", "gpt-5"].contains { model == $0 || model.hasPrefix($0 + "-") }
     }
 
     static func response(for fault: Fault) -> Response {

@@ -50,6 +50,20 @@ import Testing
         }
     }
 
+    @Test("a reasoning model that refuses the temperature (OPENAI_MODEL changed, hub.yaml untouched) gets the question again without it, and from then on")
+    func aModelThatRefusesTheTemperatureIsAskedWithoutIt() async throws {
+        try await H.with { h in
+            let connector = try h.connector(settings: ["model": "o4-mini"])
+            let first = try await connector.perform(H.call(["question": "Где моя ссылка на сеанс?", "member": Self.member]))
+            #expect(first["escalate"] == false)
+            #expect(first["text"]?.stringValue?.contains("Ссылка на Zoom публикуется") == true)
+            let second = try await connector.perform(H.call(["question": "Какая погода завтра?"]))
+            #expect(second["text"] == "Ответ: Какая погода завтра?")
+            // Once with the temperature (refused: 400, param "temperature"), then never again.
+            #expect(h.emulator.requests.map { $0["temperature"] } == [0.3, nil, nil])
+        }
+    }
+
     @Test func theModelsToolCallEscalatesToAHuman() async throws {
         try await H.with { h in
             let result = try await h.connector().perform(H.call(["question": "Я оплатила, но ничего не пришло, позовите оператора!",

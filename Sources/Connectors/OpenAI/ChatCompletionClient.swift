@@ -1,6 +1,7 @@
 import Flows
 import Foundation
 import Logging
+import Synchronization
 
 /// One Chat Completions round trip: POST `{base_url}/chat/completions`, then the first choice
 /// read as a `SupportAnswer` (text, or the `escalate_to_human` tool call).
@@ -8,15 +9,48 @@ import Logging
 /// It does not retry by itself: failures are thrown as `ConnectorError`s whose disposition
 /// tells the engine what to do (see `ChatCompletionClient+Errors.swift`), so the step's
 /// `retry` and `on_error` stay in the admin's hands.
-struct ChatCompletionClient: Sendable {
+final class ChatCompletionClient: Sendable {
     let http: any HTTPClient
     let settings: OpenAISettings
     let apiKey: String
     let logger: Logger
+    /// Set once the model refused `temperature` (reasoning models take only their default):
+    /// the model is often changed with OPENAI_MODEL alone, and the configured temperature stays.
+    private let omitsTemperature = Atomic<Bool>(false)
+
+    init(http: any HTTPClient, settings: OpenAISettings, apiKey: String, logger: Logger) {
+        self.http = http
+        self.settings = settings
+        self.apiKey = apiKey
+        self.logger = logger
+    }
 
     var endpoint: String { settings.baseURL + "/chat/completions" }
 
     func complete(_ body: Value) async throws -> SupportAnswer {
+        if omitsTemperature.load(ordering: .relaxed) { return try await send(Self.withoutTemperature(body)) }
+        do {
+            return try await send(body)
+        } catch let error as RefusedTemperature {
+            omitsTemperature.store(true, ordering: .relaxed)
+            logger.notice("the model refuses the configured temperature; asking without it from now on",
+                          metadata: ["openai.model": "\(settings.model)", "openai.message": "\(error.message)"])
+            return try await send(Self.withoutTemperature(body))
+        }
+    }
+
+    static func withoutTemperature(_ body: Value) -> Value {
+        guard var object = body.objectValue else { return body }
+        object["temperature"] = nil
+        return .object(object)
+    }
+
+    /// The model's refusal of `temperature`: worth one more try without it.
+    struct RefusedTemperature: Error {
+        let message: String
+    }
+
+    private func send(_ body: Value) async throws -> SupportAnswer {
         let request = HTTPClientRequest(method: "POST", url: endpoint,
                                         headers: ["authorization": "Bearer \(apiKey)", "content-type": "application/json",
                                                   "accept": "application/json"],
@@ -32,6 +66,9 @@ struct ChatCompletionClient: Sendable {
         }
         let requestID = response.headers["x-request-id"] ?? "-"
         guard (200..<300).contains(response.status) else {
+            if response.status == 400, body["temperature"] != nil, let error = (try? response.json())?["error"], error["param"] == "temperature" {
+                throw RefusedTemperature(message: String(redacted(error["message"]?.stringValue ?? "").prefix(300)))
+            }
             let failure = failure(for: response)
             logger.debug("openai request failed",
                          metadata: ["openai.request_id": "\(requestID)", "http.status": "\(response.status)", "error.code": "\(failure.code)"])
