@@ -13,7 +13,7 @@ struct TelegramAccessTests {
             // Before the order is paid its link binds nobody: the user is kept on the order.
             let first = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 111, "username": "@anna"])
             #expect(first == ["found": true, "id": member["id"]!, "full_name": "Анна Петрова", "status": "registered", "paid": false,
-                              "joined": false, "order_id": member["order_id"]!, "conflict": false])
+                              "joined": false, "order_id": member["order_id"]!, "amount": "3000.00", "conflict": false])
             #expect(try await funnel.rows("SELECT telegram_id FROM funnel_members").map(\.values) == [[.null]])
             let early = try await funnel.call("bind_telegram", ["token": token, "telegram_id": 222])
             #expect(early["conflict"] == true, "the order's first opener holds it")

@@ -19,6 +19,7 @@ extension DatabaseConnector {
             .output(Key.paid, .boolean, "whether the member has paid and was not removed"),
             .output(Key.joined, .boolean, "whether the member is in the group"),
             .output(Key.orderID, .string, "the member's latest pending or paid order number"),
+            .output(Key.amount, .string, "that order's amount as recorded at registration, e.g. \"3000.00\": what a payment link for it must charge"),
             .output(Key.conflict, .boolean,
                     "true when the member is bound to another Telegram user (a forwarded link), or this user is bound to another paid member; nothing was changed"),
         ],
@@ -45,7 +46,7 @@ extension DatabaseConnector {
             try db.query("SELECT \(memberColumns) FROM funnel_members WHERE \(column) = $1", [value]).first
         }
         var found: SQLRow?
-        if let token, let order = try db.query("SELECT order_id, status, member_id FROM funnel_payments WHERE token = $1", [.string(token)]).first {
+        if let token, let order = try db.query("SELECT order_id, amount, status, member_id FROM funnel_payments WHERE token = $1", [.string(token)]).first {
             found = try member("id", order[Key.memberID] ?? .null)
             // Unpaid, and not the member's own account (a renewal's link): wait for the payment.
             if order[Key.status]?.stringValue != "paid", found?[Key.telegramID]?.int64 != telegramID {
@@ -62,7 +63,7 @@ extension DatabaseConnector {
         guard let row = found, let id = row[Key.id]?.stringValue
         else {
             return [Key.found: false, Key.id: nil, Key.fullName: nil, Key.status: nil, Key.paid: false, Key.joined: false,
-                    Key.orderID: nil, Key.conflict: false]
+                    Key.orderID: nil, Key.amount: nil, Key.conflict: false]
         }
         let now = Value.int(now())
         var conflict = false
@@ -83,15 +84,15 @@ extension DatabaseConnector {
                 throw ConnectorError(code: "bound-meanwhile", "member \(id) was bound to a Telegram user at the same moment; trying again")
             }
         }
-        let orderID = try db.query("""
-            SELECT order_id FROM funnel_payments WHERE member_id = $1 AND status IN ('pending', 'paid')
+        let order = try db.query("""
+            SELECT order_id, amount FROM funnel_payments WHERE member_id = $1 AND status IN ('pending', 'paid')
             ORDER BY created_at DESC LIMIT 1
-            """, [.string(id)]).first?[Key.orderID] ?? .null
+            """, [.string(id)]).first
         let status = row[Key.status]?.stringValue
         return [
             Key.found: true, Key.id: .string(id), Key.fullName: row[Key.fullName] ?? .null, Key.status: .optionalString(status),
             Key.paid: .bool(isPaid(row)), Key.joined: .bool(status == MemberStatus.joined),
-            Key.orderID: orderID, Key.conflict: .bool(conflict),
+            Key.orderID: order?[Key.orderID] ?? .null, Key.amount: order?[Key.amount] ?? .null, Key.conflict: .bool(conflict),
         ]
     }
 
@@ -111,7 +112,7 @@ extension DatabaseConnector {
         return [
             Key.found: true, Key.id: row?[Key.id] ?? .null, Key.fullName: row?[Key.fullName] ?? .null, Key.status: .optionalString(status),
             Key.paid: false, Key.joined: .bool(status == MemberStatus.joined && bound == telegramID),
-            Key.orderID: order[Key.orderID] ?? .null, Key.conflict: .bool(bound != nil && bound != telegramID),
+            Key.orderID: order[Key.orderID] ?? .null, Key.amount: order[Key.amount] ?? .null, Key.conflict: .bool(bound != nil && bound != telegramID),
         ]
     }
 

@@ -171,9 +171,56 @@ import Testing
         await prodamusServer.stop()
     }
 
+    /// SESSION_PRICE sets the one price: the site shows it, the order records it, and the bot's
+    /// payment button (for a client who opens the bot before paying) charges the order's amount.
+    @Test func sessionPriceIsWhatTheSiteShowsAndTheBotCharges() async throws {
+        let prodamus = ProdamusEmulator(secretKey: "test-secret-key")
+        let telegram = TelegramEmulator(token: "123456:TEST-token", botUsername: "session_hub_bot")
+        telegram.addGroup(id: Self.groupID, title: "Сеансы", hasProtectedContent: true)
+        let prodamusServer = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
+        let telegramServer = try await EmulatorServer.start(telegram.router(), name: "telegram")
+        let (hub, hubURL, database, folder) = try await Self.startHub(prodamus: prodamus, prodamusURL: prodamusServer.baseURL,
+                                                                      telegramURL: telegramServer.baseURL, environment: ["SESSION_PRICE": "2500"])
+        defer { folder.remove() }
+
+        let landing = try #require(await TestHTTP.get(hubURL + "/"))
+        #expect(landing.body.contains("2\u{00A0}500 ₽"), "\(landing.body.prefix(2000))")
+        #expect(!landing.body.contains("3\u{00A0}000"))
+        let form = try await TestHTTP.postForm(hubURL + "/", [
+            ("full_name", "Вера Петрова"), ("phone", "+7 912 000-11-22"), ("city", "Пермь"), ("email", "vera@example.ru"), ("consent", "on"),
+        ])
+        #expect(form.status == 303, "\(form.body.prefix(500)) \(hub.stderr)")
+        let store = try Store.open("sqlite:" + database, poolSize: 1)
+        let order = try #require(try await store.database.query("SELECT token, amount FROM funnel_payments").first)
+        #expect(order["amount"] == "2500.00")
+        let token = try #require(order["token"]?.stringValue)
+
+        // The client opens the bot before paying and pays with its button.
+        await telegram.userSends("/start \(token)", from: Self.unpaid)
+        let reminder = try await Self.eventually { telegram.messages(to: Self.unpaid.id).first { $0.text?.contains("не подтверждена") == true } }
+        let button = try #require(reminder.replyMarkup?["inline_keyboard"]?.arrayValue?.first?.arrayValue?.first?["url"]?.stringValue)
+        #expect(button.hasPrefix(prodamusServer.baseURL + "/?"))
+        let query = String(button.split(separator: "?", maxSplits: 1)[1])
+        _ = try await TestHTTP.postForm(prodamusServer.baseURL + "/pay", [("query", query)])
+        #expect(prodamus.webhooksSent.map(\.status) == [200])
+        _ = try await Self.eventually {
+            try await store.database.query("SELECT status FROM funnel_members").first?["status"] == "paid" ? true : nil
+        }
+        #expect(try await store.database.query("SELECT status, amount FROM funnel_payments").map { [$0["status"], $0["amount"]] } == [["paid", "2500.00"]])
+        // Paid through the bot: the invite follows without another /start.
+        _ = try await Self.eventually { telegram.messages(to: Self.unpaid.id).first { $0.text?.contains("https://t.me/+") == true } }
+        #expect(try await store.runs(status: "failed").isEmpty)
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+        await telegram.shutdown()
+        await telegramServer.stop()
+        await prodamusServer.stop()
+    }
+
     /// A child hub running the repository's flows against the emulators; Prodamus is told to
     /// notify it. The caller removes `folder`.
-    static func startHub(prodamus: ProdamusEmulator, prodamusURL: String, telegramURL: String) async throws
+    static func startHub(prodamus: ProdamusEmulator, prodamusURL: String, telegramURL: String, environment extra: [String: String] = [:]) async throws
         -> (hub: HubProcess, url: String, database: String, folder: FlowFolder)
     {
         let folder = try FlowFolder([:])
@@ -192,7 +239,7 @@ import Testing
                 "PRODAMUS_FORM_URL": prodamusURL + "/", "PRODAMUS_SECRET_KEY": "test-secret-key",
                 "TELEGRAM_BOT_TOKEN": "123456:TEST-token", "TELEGRAM_API_URL": telegramURL,
                 "TELEGRAM_GROUP_ID": String(Self.groupID),
-            ], workingDirectory: folder.root)
+            ].merging(extra) { _, new in new }, workingDirectory: folder.root)
             _ = try await hub.waitForPort()
             return (hub, hubURL, database, folder)
         } catch {
