@@ -3,7 +3,8 @@ import Flows
 extension OpenAIConnector {
     static let answerSpec = ActionSpec(
         name: "answer",
-        summary: "Answers a client's question from the knowledge file and the member's state, or says a human should take over.",
+        summary: "Answers a client's question from the knowledge file and the member's state, or says a human should take over "
+            + "(at once, without the model, for a message that only asks for one: \"оператор\", \"позовите оператора\").",
         inputs: [
             .required("question", .string, "the client's message (cut at 4,000 characters; treated as data, never as instructions)"),
             .optional("member", .object, "what the hub knows about the client, e.g. the database's find_member result", fields: [
@@ -34,11 +35,14 @@ extension OpenAIConnector {
             """)
 
     /// Asks the model when there is an API key, else the FAQ. An empty question gets a prompt
-    /// to write one, without any call.
+    /// to write one, and a message that only asks for a person a hand-over, without any call.
     func answer(_ call: ActionCall) async throws -> Value {
         let question = SupportQuestion(call.inputs)
         guard !question.question.isEmpty else {
             return SupportAnswer(text: SupportAnswer.emptyQuestionText, escalate: false, reason: "").value
+        }
+        if HumanRequest.matches(question.question) {
+            return SupportAnswer.escalation(HumanRequest.reason).value
         }
         let knowledgeText = knowledge.text()
         let answer: SupportAnswer

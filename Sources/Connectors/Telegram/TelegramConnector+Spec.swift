@@ -37,6 +37,11 @@ extension TelegramConnector {
         ])
     }
 
+    /// The connector's own setting (hub.yaml or the variable), so flows decide on hand-overs by
+    /// what the bot will really do rather than by reading the environment themselves.
+    static let operatorsChatField: FieldSpec = .output(
+        "operators_chat_id", .integer, "the operators' chat the connector relays to (operators_chat_id); null when none is set")
+
     static let mediaFields: [FieldSpec] = [
         .output("has_media", .boolean, "whether the message carries a photo, document, voice, video …"),
         .output("media_type", .string, "photo, document, video, voice, audio, animation, video_note or sticker; null without media"),
@@ -53,6 +58,7 @@ extension TelegramConnector {
                 .output("chat_id", .integer, "the private chat's id (equals from.id)"),
                 .output("message_id", .integer, "the message's id in that chat"),
                 .output("text", .string, "the whole message text"),
+                operatorsChatField,
             ],
             example: """
                 on: telegram.command
@@ -72,6 +78,7 @@ extension TelegramConnector {
                 .output("message_id", .integer, "the message's id in that chat"),
             ] + mediaFields + [
                 .output("caption", .string, "the media caption, if any"),
+                operatorsChatField,
             ],
             example: """
                 on: telegram.message
@@ -90,6 +97,7 @@ extension TelegramConnector {
                 .output("message_id", .integer, "the message the button belongs to"),
                 .output("chat_id", .integer, "the chat of that message"),
                 .output("callback_id", .string, "answer it with telegram.answer_callback"),
+                operatorsChatField,
             ],
             example: """
                 on: telegram.callback

@@ -32,6 +32,7 @@ struct TelegramUpdate: Sendable {
                 "message_id": query["message"]?["message_id"] ?? .null,
                 "chat_id": query["message"]?["chat"]?["id"] ?? .null,
                 "callback_id": query["id"] ?? "",
+                "operators_chat_id": operatorsChatID.map(Value.id) ?? .null,
             ])
         }
         if let request = json["chat_join_request"], case .object = request {
@@ -80,6 +81,7 @@ struct TelegramUpdate: Sendable {
                 "chat_id": message["chat"]?["id"] ?? .null,
                 "message_id": message["message_id"] ?? .null,
                 "text": .string(text),
+                "operators_chat_id": operatorsChatID.map(Value.id) ?? .null,
             ])
         }
         return ("message", [
@@ -91,6 +93,7 @@ struct TelegramUpdate: Sendable {
             "media_type": media.map { .string($0.type) } ?? .null,
             "file_id": media.map { .string($0.fileID) } ?? .null,
             "caption": message["caption"] ?? .null,
+            "operators_chat_id": operatorsChatID.map(Value.id) ?? .null,
         ])
     }
 

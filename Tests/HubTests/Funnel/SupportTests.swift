@@ -245,6 +245,74 @@ import Testing
         #expect(try await hub.store.runs(status: "failed").isEmpty)
         try await hub.stop()
     }
+
+    /// The operators' chat written in hub.yaml, with no variable: hand-overs go there, as the
+    /// health check (which reads the same setting) says they will.
+    @Test func anOperatorsChatSetInHubYAMLTakesHandOvers() async throws {
+        let hub = try await SupportHub.start(openai: nil, operatorsInConfig: true)
+        let telegram = hub.telegram
+        await telegram.userSends("позовите оператора", from: Self.carol)
+        let copy = try await hub.eventually { hub.relayed(from: Self.carol.id).first }
+        #expect(copy.text == "позовите оператора")
+        #expect(telegram.messages(to: Self.carol.id).first?.text?.hasPrefix("Передаю ваш вопрос оператору") == true)
+        #expect(try await hub.mode(Self.carol.id) == "operator")
+        // Closing tells the same chat.
+        await telegram.userSends("/close", from: Self.carol)
+        _ = try await hub.eventually { telegram.messages(to: Self.operatorsChatID).first { $0.text?.contains("(id 6003): диалог закрыт") == true } }
+        #expect(try await hub.mode(Self.carol.id) == "ai")
+        #expect(!telegram.messages(to: Self.carol.id).contains { $0.text?.contains("Сейчас не получится") == true })
+        #expect(try await hub.store.runs(status: "failed").isEmpty)
+        try await hub.stop()
+    }
+
+    /// Only a message that asks for a person hands the chat over at once; a question that
+    /// mentions an operator or people gets its answer and stays with the bot.
+    @Test func onlyARequestForAPersonHandsOver() async throws {
+        let hub = try await SupportHub.start(openai: nil)
+        let telegram = hub.telegram
+        await telegram.userSends("Как вернуться от оператора к боту?", from: Self.carol)
+        let back = try await hub.eventually { telegram.messages(to: Self.carol.id).first }
+        #expect(back.text?.hasPrefix("Отправьте команду /close или нажмите кнопку «Вернуться к боту»") == true, "\(back.text ?? "")")
+        await telegram.userSends("Сколько человек на сеансе?", from: Self.carol)
+        let people = try await hub.eventually { telegram.messages(to: Self.carol.id).dropFirst().first }
+        #expect(people.text?.contains("Передаю") == false)
+        #expect(people.replyMarkup?.json.contains("support:operator") == true)
+        #expect(try await hub.mode(Self.carol.id) == "ai")
+        #expect(hub.relayed(from: Self.carol.id).isEmpty)
+
+        for (client, text) in [(Self.anna, "Оператор!"), (Self.boris, "позовите оператора")] {
+            await telegram.userSends(text, from: client)
+            let copy = try await hub.eventually { hub.relayed(from: client.id).first }
+            #expect(copy.text == text)
+            #expect(telegram.messages(to: client.id).first?.text?.hasPrefix("Передаю ваш вопрос оператору") == true)
+            #expect(try await hub.mode(client.id) == "operator")
+            let header = try #require(telegram.messages(to: Self.operatorsChatID).first { $0.messageID == copy.messageID - 1 })
+            #expect(header.text?.contains("клиент просит человека") == true, "\(header.text ?? "")")
+        }
+        #expect(try await hub.store.runs(status: "failed").isEmpty)
+        try await hub.stop()
+    }
+
+    /// A client who blocked the bot cannot get an operator's reply: the operator is told, under
+    /// their reply, instead of believing it arrived.
+    @Test func anUndeliveredReplyIsReportedToTheOperator() async throws {
+        let hub = try await SupportHub.start(openai: nil)
+        let telegram = hub.telegram
+        await telegram.userSends("оператор", from: Self.anna)
+        let copy = try await hub.eventually { hub.relayed(from: Self.anna.id).first }
+        await telegram.userBlocksBot(Self.anna)
+        let receivedBefore = telegram.messages(to: Self.anna.id).count
+        await telegram.operatorReplies(inChat: Self.operatorsChatID, to: copy.messageID, text: "Анна, вот ответ", from: Self.operatorUser)
+        let notice = try await hub.eventually { telegram.messages(to: Self.operatorsChatID).first { $0.text?.hasPrefix("⚠️") == true } }
+        #expect(notice.text == "⚠️ Не доставлено: клиент заблокировал бота (или удалил аккаунт), ответ до него не дойдёт.")
+        #expect(notice.replyToMessageID == copy.messageID + 1, "under the operator's reply, the chat's next message after the copy")
+        #expect(telegram.messages(to: Self.anna.id).count == receivedBefore)
+        // The reply's run stays a dead letter, to re-play if the client comes back; nothing else failed.
+        let failed = try await hub.store.runs(status: "failed").map { "\($0.flow): \($0.error ?? "")" }
+        #expect(failed.count == 1 && failed.first?.hasPrefix("support-operator-reply: ") == true, "\(failed)")
+        #expect(!notice.text!.contains("TEST-token"))
+        try await hub.stop()
+    }
 }
 
 /// A child hub on SQLite with the repository's flows and knowledge file, the Telegram emulator
@@ -258,7 +326,8 @@ struct SupportHub {
     let store: Store
     let url: String
 
-    static func start(openai: OpenAIEmulator?, operators: Bool = true) async throws -> SupportHub {
+    /// `operatorsInConfig`: the operators' chat is set in hub.yaml, with no variable for it.
+    static func start(openai: OpenAIEmulator?, operators: Bool = true, operatorsInConfig: Bool = false) async throws -> SupportHub {
         let telegram = TelegramEmulator(token: "123456:TEST-token", botUsername: "session_hub_bot")
         telegram.addGroup(id: SupportTests.operatorsChatID, title: "Операторы", hasProtectedContent: false)
         let telegramServer = try await EmulatorServer.start(telegram.router(), name: "telegram")
@@ -282,7 +351,11 @@ struct SupportHub {
             // The funnel's other flows need Prodamus configured; these tests never reach it.
             "PRODAMUS_FORM_URL": "http://127.0.0.1:9/", "PRODAMUS_SECRET_KEY": "test-secret-key",
         ]
-        if !operators { environment["TELEGRAM_OPERATORS_CHAT_ID"] = nil }
+        if !operators || operatorsInConfig { environment["TELEGRAM_OPERATORS_CHAT_ID"] = nil }
+        if operatorsInConfig {
+            try "connectors:\n  telegram:\n    type: telegram\n    operators_chat_id: \(SupportTests.operatorsChatID)\n"
+                .write(to: folder.root.appendingPathComponent("hub.yaml"), atomically: true, encoding: .utf8)
+        }
         if let openai, let openaiServer {
             environment["OPENAI_API_KEY"] = openai.apiKey
             environment["OPENAI_BASE_URL"] = openaiServer.baseURL + "/v1"

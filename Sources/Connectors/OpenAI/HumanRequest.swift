@@ -1,0 +1,44 @@
+import Foundation
+
+/// A message that only asks for a person: "оператор", "Оператор!", "Позовите, пожалуйста,
+/// оператора", "хочу поговорить с живым человеком", "talk to a human". It goes to the operators
+/// without asking the model: the answer is known, and it must not wait for an AI that is down.
+///
+/// A question that merely mentions one is not such a request ("Как вернуться от оператора к
+/// боту?", "Сколько человек на сеансе?"): every word must either name a person or be one of the
+/// few words people ask with, so a single other word leaves the message to the FAQ or the model
+/// (which may still hand it over).
+enum HumanRequest {
+    /// The beginnings of the words that name a person: "оператора", "человеком", "сотруднику".
+    static let personStems = ["оператор", "человек", "сотрудник", "менеджер", "operator", "human", "person", "agent"]
+
+    /// Words of asking, greeting and politeness, as written after lowercasing and `ё` → `е`.
+    static let askingWords: Set<String> = [
+        "позовите", "позови", "позвать", "зовите", "зови", "пригласите", "подключите", "подключить", "дайте", "дай",
+        "соедините", "соедини", "свяжите", "связаться", "переключите", "переключи", "переведите", "передайте", "прошу",
+        "нужен", "нужна", "нужно", "надо", "хочу", "хотел", "хотела", "хотим", "бы", "можно", "пожалуйста", "плиз",
+        "я", "мне", "меня", "нам", "нас", "вас", "с", "со", "к", "ко", "на", "поговорить", "говорить", "пообщаться",
+        "живой", "живым", "живого", "живому", "живая", "настоящий", "настоящим", "настоящего", "реальный", "реальным",
+        "здравствуйте", "привет", "добрый", "день", "вечер", "ну", "же", "а", "и", "срочно", "пусть", "ответит",
+        "call", "get", "me", "a", "an", "the", "i", "want", "need", "talk", "speak", "to", "with", "please", "real", "live",
+        "can", "could", "connect", "hello", "hi",
+    ]
+
+    /// The hand-over reason the operators see.
+    static let reason = "клиент просит человека"
+
+    /// Whether `text` is nothing but a request for a person.
+    static func matches(_ text: String) -> Bool {
+        let words = text.lowercased().replacingOccurrences(of: "ё", with: "е")
+            .split { !$0.isLetter }.map(String.init)
+        var namesPerson = false
+        for word in words {
+            if personStems.contains(where: word.hasPrefix) {
+                namesPerson = true
+            } else if !askingWords.contains(word) {
+                return false
+            }
+        }
+        return namesPerson
+    }
+}
