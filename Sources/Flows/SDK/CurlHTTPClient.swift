@@ -13,7 +13,7 @@ public struct CurlHTTPClient: HTTPClient {
 
     public func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
-            throw ConnectorError.permanent("bad-url", "not an http(s) URL: \(request.url)")
+            throw ConnectorError.permanent("bad-url", Self.notHTTP(request.url))
         }
         for (name, value) in request.headers where !Self.isHeaderSafe(name) || !Self.isHeaderSafe(value) || name.contains(":") {
             throw ConnectorError.permanent("bad-header", "header \(name.debugDescription) has a line break or colon in it")
@@ -27,6 +27,18 @@ public struct CurlHTTPClient: HTTPClient {
         } onCancel: {
             engine.submit(.cancel(transfer))
         }
+    }
+
+    /// Why a URL is refused, without the URL itself: its query or user part may hold a key, and
+    /// this text goes to the run's record, the logs and the dashboard.
+    static func notHTTP(_ url: String) -> String {
+        let scheme = url.prefix { $0 != ":" }.lowercased()
+        if scheme == "http" || scheme == "https" { return "not an http(s) URL: it starts with \(scheme): but is not a valid URL" }
+        // A scheme is a short word; anything else before the colon may be a host or a user's name and key.
+        if url.contains("://"), (1...10).contains(scheme.count), scheme.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            return "not an http(s) URL: it starts with '\(scheme):', not http:// or https://"
+        }
+        return "not an http(s) URL: it must start with http:// or https://"
     }
 
     /// A CR, LF or NUL in a header would let a value write headers of its own.

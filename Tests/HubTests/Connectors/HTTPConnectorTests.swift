@@ -78,4 +78,18 @@ import Testing
         #expect(error?.disposition == .retryAfter(.seconds(3600)))
         #expect(Duration.seconds(Int64.max / 2).milliseconds == .max)
     }
+
+    /// A step's error lands in the run's record, the logs and the dashboard: an API key in the URL
+    /// must not come along with it.
+    @Test("a URL that is not http(s) fails the step without repeating the URL", arguments: [
+        ("ftp://x/?k=SECRET", "'ftp:'"), ("crm.example.com/leads?api_key=SECRET", "http:// or https://"),
+    ])
+    func aBadURLIsNotRepeated(_ url: String, _ says: String) async {
+        let error = await #expect(throws: ConnectorError.self) {
+            try await Self.connector().perform(Self.call(["url": .string(url)]))
+        }
+        #expect(error?.code == "bad-url" && error?.disposition == .permanent)
+        #expect(error?.description.contains("SECRET") == false, "\(error?.description ?? "")")
+        #expect(error?.message.contains("not an http(s) URL") == true && error?.message.contains(says) == true, "\(error?.message ?? "")")
+    }
 }
