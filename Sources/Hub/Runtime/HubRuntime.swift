@@ -107,6 +107,9 @@ public final class HubRuntime: Sendable {
         let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes), admin: admin)
         let app = Application(
             router: server.router(),
+            // A connection that sends nothing for this long is closed, even in the middle of a
+            // request: a client that stalls would otherwise hold its socket (and the stop) for ever.
+            server: .http1(configuration: .init(idleTimeout: HTTPServer.idleTimeout)),
             configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: "session-hub"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -116,7 +119,8 @@ public final class HubRuntime: Sendable {
         let connectorServices = connectors.map { name, connector in ConnectorService(name: name, connector: connector, logger: logger) }
         // The group stops services in reverse order: the server (intake) first, the workers last.
         let group = ServiceGroup(
-            configuration: .init(services: [worker, scheduler, watcher] as [any Service] + pruner + connectorServices + [app],
+            configuration: .init(services: [worker, scheduler, watcher] as [any Service] + pruner + connectorServices
+                                     + [BoundedStop(service: app, limit: HTTPServer.stopLimit, logger: logger)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await store.close()

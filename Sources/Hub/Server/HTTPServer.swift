@@ -16,6 +16,10 @@ struct HTTPServer {
     var admin: AdminDashboard? = nil
     /// Largest accepted body; anything bigger is refused with 413 before it is read whole.
     let maxBody = 1 << 20
+    /// How long a connection may send nothing, between requests or within one, before it is closed.
+    static let idleTimeout = TimeAmount.seconds(30)
+    /// How long a stop waits for requests in progress before it closes their connections.
+    static let stopLimit = Duration.seconds(5)
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()

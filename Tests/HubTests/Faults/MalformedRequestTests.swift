@@ -118,4 +118,30 @@ import Testing
         await telegram.shutdown()
         await server.stop()
     }
+
+    /// A client that sends the head and part of the body, then nothing, without closing: SIGTERM
+    /// must still stop the hub (its stop waits for requests in progress, but not for ever).
+    @Test("a stalled request does not keep the hub from stopping")
+    func stalledRequestDoesNotBlockTheStop() async throws {
+        let folder = try FlowFolder(["json-hook.yaml": Self.jsonFlow])
+        defer { folder.remove() }
+        let database = "sqlite:" + folder.root.appendingPathComponent("hub.db").path
+        let hub = try HubProcess(environment: ["HUB_DATABASE_URL": database, "HUB_FLOWS": folder.flows], workingDirectory: folder.root)
+        let port = try await hub.waitForPort()
+        let head = "POST /hooks/json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n"
+        async let stalled = RawHTTP.exchange(port: port, head: head, body: Array(repeating: UInt8(ascii: " "), count: 100),
+                                             sendOnly: 10, stall: true, timeout: .seconds(60))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(hub.process.isRunning)
+        let signalled = ContinuousClock.now
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit(timeout: .seconds(25)) == 0, "\(hub.stderr.suffix(2000))")
+        #expect(ContinuousClock.now - signalled < .seconds(20))
+        // The stalled client is cut off, not answered as if its request had been whole.
+        let answer = await stalled
+        #expect(answer.status.map { (400..<600).contains($0) } ?? true, "\(answer.text.prefix(200))")
+        let store = try Store.open(database, poolSize: 1)
+        #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_events").first?["n"]?.intValue == 0)
+        await store.close()
+    }
 }

@@ -13,20 +13,21 @@ enum RawHTTP {
 
     /// Sends `head` (request line and headers, CRLF-terminated, without the blank line) and
     /// `body` in `chunks` pieces with `pause` between them, optionally stopping after `sendOnly`
-    /// bytes of the body, then reads one answer: up to its Content-Length, until the server closes,
-    /// or until `timeout` passes.
+    /// bytes of the body (and then closing its side of the connection, unless `stall` keeps it
+    /// open, a client that stopped sending without going away), then reads one answer: up to its
+    /// Content-Length, until the server closes, or until `timeout` passes.
     static func exchange(port: Int, head: String, body: [UInt8] = [], chunks: Int = 1, pause: Duration = .zero,
-                         sendOnly: Int? = nil, timeout: Duration = .seconds(10)) async -> Answer {
+                         sendOnly: Int? = nil, stall: Bool = false, timeout: Duration = .seconds(10)) async -> Answer {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: blockingExchange(port: port, head: head, body: body, chunks: chunks, pause: pause,
-                                                                sendOnly: sendOnly, timeout: timeout))
+                                                                sendOnly: sendOnly, stall: stall, timeout: timeout))
             }
         }
     }
 
     private static func blockingExchange(port: Int, head: String, body: [UInt8], chunks: Int, pause: Duration,
-                                         sendOnly: Int?, timeout: Duration) -> Answer {
+                                         sendOnly: Int?, stall: Bool, timeout: Duration) -> Answer {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return Answer(status: nil, text: "socket failed") }
         defer { close(fd) }
@@ -53,7 +54,7 @@ enum RawHTTP {
             offset = end
             if pause > .zero && offset < toSend.count { Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18 + Double(pause.components.seconds)) }
         }
-        if sendOnly != nil { shutdown(fd, Int32(SHUT_WR)) }
+        if sendOnly != nil && !stall { shutdown(fd, Int32(SHUT_WR)) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while received.count < 1 << 20 {
