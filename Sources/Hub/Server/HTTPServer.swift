@@ -95,13 +95,14 @@ struct HTTPServer {
             }
             body = parsed
         }
-        let query = Value.object(incoming.query.mapValues(Value.string))
-        // A caller's credentials are for the flow's `if:` to check, not for the database and the
-        // dashboard's run pages: stored events carry them as "[redacted]".
+        // A caller's credentials, in headers or the query, are for the flow's `if:` to check, not
+        // for the database and the dashboard's run pages: stored events carry them as "[redacted]".
         let allHeaders: [String: Value] = incoming.headers.mapValues(Value.string)
         let storedHeaders: [String: Value] = incoming.headers.redactingCredentials().mapValues(Value.string)
-        let screened = Value.object(["body": body, "query": query, "headers": .object(allHeaders)])
-        let stored = Value.object(["body": body, "query": query, "headers": .object(storedHeaders)])
+        let allQuery: [String: Value] = incoming.query.mapValues(Value.string)
+        let storedQuery: [String: Value] = incoming.query.redactingCredentials().mapValues(Value.string)
+        let screened = Value.object(["body": body, "query": .object(allQuery), "headers": .object(allHeaders)])
+        let stored = Value.object(["body": body, "query": .object(storedQuery), "headers": .object(storedHeaders)])
         let dedupKey = incoming.headers["idempotency-key"] ?? incoming.headers["x-request-id"] ?? UUID().uuidString
         do {
             switch try await intake.emit(key: key, payload: stored, dedupKey: dedupKey, screened: screened) {
@@ -128,17 +129,19 @@ struct HTTPServer {
 }
 
 extension [String: String] {
-    /// Header names that carry credentials: `Authorization`, `Cookie`, and any naming a key,
-    /// token, secret, signature, password or session (`X-Api-Key`, `X-Webhook-Secret`, …).
+    /// Header and query parameter names that carry credentials: `Authorization`, `Cookie`, and any
+    /// naming a key, token, secret, signature, password or session (`X-Api-Key`, `?api_key=`, …).
     static let credentialWords = ["auth", "cookie", "key", "token", "secret", "signature", "password", "session"]
 
-    /// The headers with every credential's value replaced by "[redacted]"; names are lowercased.
+    /// The headers (or query parameters) with every credential's value replaced by "[redacted]";
+    /// names are matched in any case and kept as given.
     func redactingCredentials() -> [String: String] {
-        var headers = self
-        for name in keys where Self.credentialWords.contains(where: name.contains) && name != "idempotency-key" {
-            headers[name] = "[redacted]"
+        var fields = self
+        for name in keys {
+            let lowered = name.lowercased()
+            if Self.credentialWords.contains(where: lowered.contains) && lowered != "idempotency-key" { fields[name] = "[redacted]" }
         }
-        return headers
+        return fields
     }
 }
 

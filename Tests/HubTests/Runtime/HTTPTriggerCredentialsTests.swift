@@ -47,4 +47,46 @@ import Testing
         hub.kill(SIGTERM)
         #expect(try await hub.waitForExit() == 0)
     }
+
+    static let queryFlow = """
+        name: guarded-by-query
+        on: { http: /hooks/crm }
+        if: "{{ event.query.token == 'open-sesame' }}"
+        steps:
+          - id: seen
+            do: core.set
+            with: { values: { query: "{{ event.query | json }}" } }
+        """
+
+    /// Some callers can only put their key in the URL (`/hooks/crm?token=…`): it is checked the
+    /// same way and stored the same way, as "[redacted]".
+    @Test func aCredentialInTheQueryIsCheckedButNotStored() async throws {
+        let folder = try FlowFolder(["guarded-by-query.yaml": Self.queryFlow])
+        defer { folder.remove() }
+        let database = "sqlite:" + folder.root.appendingPathComponent("hub.db").path
+        let hub = try HubProcess(environment: ["HUB_DATABASE_URL": database, "HUB_FLOWS": folder.flows], workingDirectory: folder.root)
+        let port = try await hub.waitForPort()
+        func post(token: String, id: String) async -> (status: Int, body: String)? {
+            await FaultHTTP.post("http://127.0.0.1:\(port)/hooks/crm?token=\(token)&Api_Key=key-QUERY-42&lead=7", body: Data(#"{"n":1}"#.utf8),
+                                 headers: ["Content-Type": "application/json", "Idempotency-Key": id])
+        }
+        #expect(await post(token: "open-sesame", id: "right")?.body.contains(#""runs":1"#) == true)
+        #expect(await post(token: "guess", id: "wrong")?.body.contains(#""runs":0"#) == true)
+        let store = try Store.open(database, poolSize: 1)
+        for _ in 0..<100 where try await store.runCounts() != ["completed": 1] { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try await store.runCounts() == ["completed": 1])
+        let payloads = try await store.database.query("SELECT payload FROM hub_events").compactMap { $0["payload"]?.text }
+        let results = try await store.database.query("SELECT result FROM hub_run_steps").compactMap { $0["result"]?.text }
+        #expect(payloads.count == 1 && results.count == 1)
+        for text in payloads + results {
+            for secret in ["open-sesame", "key-QUERY-42"] { #expect(!text.contains(secret), "\(secret) stored: \(text)") }
+        }
+        let query = try Value(json: payloads[0])["query"]
+        #expect(query?["token"] == "[redacted]")
+        #expect(query?["Api_Key"] == "[redacted]")
+        #expect(query?["lead"] == "7")
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+    }
 }
