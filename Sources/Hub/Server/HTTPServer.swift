@@ -95,6 +95,13 @@ struct HTTPServer {
             }
             body = parsed
         }
+        // The delivery's own key, when it has one: a key too long to store would fail every
+        // delivery for good (PostgreSQL's unique index cannot hold a few kilobytes).
+        let keyHeader = HTTPServer.deliveryKeyHeaders.first { incoming.headers[$0.lowercased()] != nil }
+        if let keyHeader, incoming.headers[keyHeader.lowercased()]!.unicodeScalars.count > HTTPServer.maxDeliveryKey {
+            return HTTPServer.text(.badRequest, "the \(keyHeader) header is longer than \(HTTPServer.maxDeliveryKey) characters\n")
+        }
+        let dedupKey = keyHeader.map { incoming.headers[$0.lowercased()]! } ?? UUID().uuidString
         // A caller's credentials, in headers or the query, are for the flow's `if:` to check, not
         // for the database and the dashboard's run pages: stored events carry them as "[redacted]".
         let allHeaders: [String: Value] = incoming.headers.mapValues(Value.string)
@@ -103,16 +110,26 @@ struct HTTPServer {
         let storedQuery: [String: Value] = incoming.query.redactingCredentials().mapValues(Value.string)
         let screened = Value.object(["body": body, "query": .object(allQuery), "headers": .object(allHeaders)])
         let stored = Value.object(["body": body, "query": .object(storedQuery), "headers": .object(storedHeaders)])
-        let dedupKey = incoming.headers["idempotency-key"] ?? incoming.headers["x-request-id"] ?? UUID().uuidString
         do {
             switch try await intake.emit(key: key, payload: stored, dedupKey: dedupKey, screened: screened) {
             case .accepted(let runs): return HTTPServer.text(.accepted, "{\"accepted\":true,\"runs\":\(runs)}\n", type: "application/json")
             case .duplicate: return HTTPServer.text(.ok, "{\"accepted\":false,\"duplicate\":true}\n", type: "application/json")
             }
-        } catch {
+        } catch let error as SQLError where error.kind == .unavailable || error.kind == .busy {
             return HTTPServer.text(.serviceUnavailable, "temporarily unavailable, try again\n")
+        } catch {
+            // Retrying would fail the same way: the caller hears so, and the operator reads why. Only
+            // the error's code is logged: a database's message may quote the row, the caller's body.
+            let reason = (error as? SQLError).map { "database error \($0.code)" } ?? "\(Swift.type(of: error))"
+            intake.logger.error("cannot store a request to an http flow", metadata: ["trigger": "\(key)", "error": "\(reason)"])
+            return HTTPServer.text(.internalServerError, "the request could not be stored; it is logged for the hub's operator\n")
         }
     }
+
+    /// The headers that name a delivery, so a redelivery is taken as a duplicate; the first present is used.
+    static let deliveryKeyHeaders = ["Idempotency-Key", "X-Request-Id"]
+    /// Longest delivery key taken: a UUID or a hash is far shorter.
+    static let maxDeliveryKey = 200
 
     static func text(_ status: HTTPResponse.Status, _ text: String, type: String = "text/plain; charset=utf-8") -> Response {
         Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
