@@ -144,4 +144,28 @@ import Testing
         #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_events").first?["n"]?.intValue == 0)
         await store.close()
     }
+
+    /// Such a client is not kept for ever either: a thousand of them would use up the hub's file
+    /// descriptors. After 30 s of silence the hub closes the connection and stores nothing.
+    @Test("a stalled request's connection is closed after the idle timeout")
+    func stalledConnectionIsClosed() async throws {
+        let folder = try FlowFolder(["json-hook.yaml": Self.jsonFlow])
+        defer { folder.remove() }
+        let database = "sqlite:" + folder.root.appendingPathComponent("hub.db").path
+        let hub = try HubProcess(environment: ["HUB_DATABASE_URL": database, "HUB_FLOWS": folder.flows], workingDirectory: folder.root)
+        let port = try await hub.waitForPort()
+        let head = "POST /hooks/json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n"
+        let started = ContinuousClock.now
+        let answer = await RawHTTP.exchange(port: port, head: head, body: Array(repeating: UInt8(ascii: " "), count: 100),
+                                            sendOnly: 10, stall: true, timeout: .seconds(50))
+        let held = ContinuousClock.now - started
+        #expect(held >= .seconds(29) && held < .seconds(40), "the connection was held for \(held)")
+        #expect(answer.status.map { (400..<600).contains($0) } ?? true, "\(answer.text.prefix(200))")
+        #expect(await TestHTTP.get("http://127.0.0.1:\(port)/healthz")?.status == 200)
+        let store = try Store.open(database, poolSize: 1)
+        #expect(try await store.database.query("SELECT COUNT(*) AS n FROM hub_events").first?["n"]?.intValue == 0)
+        await store.close()
+        hub.kill(SIGTERM)
+        #expect(try await hub.waitForExit() == 0)
+    }
 }
