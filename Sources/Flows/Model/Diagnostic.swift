@@ -11,8 +11,8 @@ public struct Diagnostic: Sendable, Hashable, Error {
     public var code: String
     /// Suggestions: "did you mean …", the valid choices, what to write instead.
     public var notes: [String]
-    /// The line is not shown under the headline: it holds a secret (`token: 123:ABC`), and the
-    /// report goes to terminals, CI logs and the journal.
+    /// The line is not shown under the headline, as a line holding a credential's value never is
+    /// (see `SecretLines`).
     public var hidesSourceLine = false
 
     public init(_ severity: Severity = .error, at location: SourceLocation, _ message: String, code: String, notes: [String] = []) {
@@ -36,10 +36,13 @@ public struct Diagnostic: Sendable, Hashable, Error {
         "\(location): \(severity.rawValue): \(message) [\(code)]"
     }
 
-    /// The headline, the source line with a caret under the column, then the notes.
+    /// The headline, the source line with a caret under the column (unless it holds a secret),
+    /// then the notes.
     public func rendered(source: String?) -> String {
         var lines = [headline]
-        if !hidesSourceLine, let source, let text = Diagnostic.line(location.line, of: source) {
+        if !hidesSourceLine, let source, let text = Diagnostic.line(location.line, of: source),
+           !SecretLines.numbers(in: source).contains(location.line)
+        {
             lines.append(text)
             let prefix = text.unicodeScalars.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }
             lines.append(prefix.joined() + "^")
