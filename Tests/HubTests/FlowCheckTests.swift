@@ -29,4 +29,32 @@ import Testing
         #expect(syntax.map(\.code).contains("yaml-syntax"))
         #expect(!report.contains("0f3a9c77e1"), "\(report)")
     }
+
+    /// The path is shown on the dashboard and stored with each event: a secret must not be in it.
+    @Test func anHTTPPathCannotReadTheEnvironment() {
+        let flow = "name: hook\non:\n  http: /hooks/${HOOK_TOKEN}\nsteps:\n  - do: core.log\n    with: { message: hi }\n"
+        #expect(Self.check(flow, environment: ["HOOK_TOKEN": "a1b2c3d4e5"]) == [
+            "hook.yaml:3:16: error: the webhook path cannot hold ${…}: it is shown on the dashboard and stored with each event [bad-trigger]\n"
+                + "note: keep the path plain and check a key in the flow's 'if:', e.g. if: \"{{ event.headers['x-hook-key'] == '${HOOK_KEY}' }}\"",
+        ])
+    }
+
+    /// A connector's own route wins over a flow's, so such a flow would never run.
+    @Test(arguments: [("/hooks/prodamus", "prodamus"), ("/hooks/telegram", "telegram")])
+    func anHTTPPathAConnectorServesIsRefused(_ path: String, _ instance: String) {
+        let flow = "name: hook\non: { http: \(path) }\nsteps:\n  - do: core.log\n    with: { message: hi }\n"
+        #expect(Self.check(flow) == [
+            "hook.yaml:2:13: error: the webhook path '\(path)' is where the \(instance) connector receives its webhooks [bad-trigger]\n"
+                + "note: choose another path, e.g. '/hooks/orders'",
+        ])
+    }
+
+    @Test func aPathSetInTheConfigIsTheConnectorsToo() {
+        var compiler = FlowCompiler(catalog: Self.catalog, environment: [:])
+        let (catalog, _) = compiler.compileConfig("connectors:\n  pay: { type: prodamus, webhook_path: /in/pay }\n", file: "hub.yaml")
+        let flow = "name: hook\non: { http: /in/pay }\nsteps:\n  - do: core.log\n    with: { message: hi }\n"
+        #expect(FlowSet.compile([("hook.yaml", flow)], catalog: catalog).diagnostics.map(\.headline) == [
+            "hook.yaml:2:13: error: the webhook path '/in/pay' is where the pay connector receives its webhooks [bad-trigger]",
+        ])
+    }
 }

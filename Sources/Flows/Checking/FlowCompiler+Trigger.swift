@@ -17,12 +17,7 @@ extension FlowCompiler {
             }
             if let path = node[TriggerKey.http] {
                 checkKeys(members, allowed: [TriggerKey.http], context: "http trigger")
-                guard let text = string(path, what: "the webhook path") else { return nil }
-                guard text.hasPrefix("/"), !text.contains(" "), text.count > 1 else {
-                    error(path.location, "the webhook path '\(text)' must start with '/' and have no spaces", "bad-trigger", ["e.g. 'http: /hooks/signup'"])
-                    return nil
-                }
-                return .http(path: text)
+                return httpTrigger(path)
             }
             error(node.location, "unknown trigger", "unknown-trigger",
                   ["write 'on: instance.event' (e.g. prodamus.paid), 'on: { cron: \"0 9 * * *\", timezone: Europe/Moscow }' or 'on: { http: /hooks/name }'"])
@@ -32,6 +27,42 @@ extension FlowCompiler {
             return nil
         }
     }
+
+    private mutating func httpTrigger(_ path: SourceNode) -> Trigger? {
+        // The path is shown on the dashboard and stored with each event: no place for a secret.
+        if let s = path.scalar, let start = s.text.range(of: "${") {
+            error(locate(s, offset: s.text.distance(from: s.text.startIndex, to: start.lowerBound), in: s.text),
+                  "the webhook path cannot hold ${…}: it is shown on the dashboard and stored with each event", "bad-trigger",
+                  ["keep the path plain and check a key in the flow's 'if:', e.g. if: \"{{ event.headers['x-hook-key'] == '${HOOK_KEY}' }}\""])
+            return nil
+        }
+        guard let text = string(path, what: "the webhook path") else { return nil }
+        guard text.hasPrefix("/"), !text.contains(" "), text.count > 1 else {
+            error(path.location, "the webhook path '\(text)' must start with '/' and have no spaces", "bad-trigger", ["e.g. 'http: /hooks/signup'"])
+            return nil
+        }
+        // A connector's own route is matched first: a flow on it would never run.
+        if let owner = connectorRoutes().first(where: { $0.path == text }) {
+            error(path.location, "the webhook path '\(text)' is where the \(owner.instance) connector receives its webhooks", "bad-trigger",
+                  ["choose another path, e.g. '/hooks/orders'"])
+            return nil
+        }
+        return .http(path: text)
+    }
+
+    /// The paths connector instances receive webhooks at: their `webhook_path` setting, as
+    /// written, from the environment, or its default.
+    private func connectorRoutes() -> [(instance: String, path: String)] {
+        catalog.instanceNames.compactMap { name in
+            guard let instance = catalog.instance(name), instance.spec.config[named: FlowCompiler.webhookPathSetting] != nil,
+                  let path = instance.config(environment: environment).get(FlowCompiler.webhookPathSetting)
+            else { return nil }
+            return (name, path)
+        }
+    }
+
+    /// The setting that names where a connector receives its webhooks (Prodamus, Telegram).
+    static let webhookPathSetting = "webhook_path"
 
     private mutating func eventTrigger(_ s: SourceNode.Scalar) -> Trigger? {
         let parts = s.text.split(separator: ".", maxSplits: 1).map(String.init)
