@@ -57,4 +57,38 @@ import Testing
             "hook.yaml:2:13: error: the webhook path '/in/pay' is where the pay connector receives its webhooks [bad-trigger]",
         ])
     }
+
+    /// `core.log` writes its message to the log, `core.fail` keeps it as the run's error.
+    @Test func aSecretInALogOrFailMessageIsWarnedAbout() {
+        let flow = """
+            name: hook
+            on: { http: /hooks/x }
+            steps:
+              - do: core.log
+                with: { message: "key ${API_TOKEN}" }
+              - do: core.fail
+                with: { message: "${API_TOKEN}" }
+            """
+        #expect(Self.check(flow, environment: ["API_TOKEN": "t0k3n-xyz"]) == [
+            "hook.yaml:5:27: warning: '${API_TOKEN}' looks like a secret, and 'core.log' writes its message to the hub's log [stored-secret]\n"
+                + "note: write ${API_TOKEN} in the step that needs it instead",
+            "hook.yaml:7:23: warning: '${API_TOKEN}' looks like a secret, and 'core.fail' keeps its message as the run's error, stored and shown on the run's page [stored-secret]\n"
+                + "note: write ${API_TOKEN} in the step that needs it instead",
+        ])
+    }
+
+    @Test func retryShorthandReadsTheEnvironment() throws {
+        let flow = "name: hook\non: { http: /hooks/x }\nsteps:\n  - do: core.log\n    with: { message: hi }\n    retry: ${ATTEMPTS}\n"
+        let set = FlowSet.compile([("hook.yaml", flow)], catalog: Self.catalog, environment: ["ATTEMPTS": "7"])
+        #expect(set.diagnostics.isEmpty, "\(set.rendered())")
+        #expect(set.flows.first?.steps.first?.retry.attempts == 7)
+    }
+
+    @Test func anEmptyVariableIsCalledEmpty() {
+        let flow = "name: hook\non: { http: /hooks/x }\nsteps:\n  - do: core.log\n    with: { message: \"${GREETING}\" }\n"
+        #expect(Self.check(flow, environment: ["GREETING": ""]) == [
+            "hook.yaml:5:23: error: environment variable 'GREETING' is empty [missing-env]\n"
+                + "note: set it before starting the hub (export GREETING=…), or write '${GREETING:-default}'",
+        ])
+    }
 }

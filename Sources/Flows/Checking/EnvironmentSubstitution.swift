@@ -5,6 +5,8 @@ enum EnvironmentSubstitution {
     struct Missing: Error {
         let name: String
         let offset: Int
+        /// Set, but to nothing (an empty value counts as missing).
+        var isEmpty = false
     }
 
     /// Whether the whole text is one reference (how secrets must be written).
@@ -41,7 +43,7 @@ enum EnvironmentSubstitution {
                 } else if parts.count > 1 {
                     out += parts.dropFirst().joined(separator: ":-")
                 } else {
-                    return .failure(Missing(name: name, offset: i))
+                    return .failure(Missing(name: name, offset: i, isEmpty: environment[name] != nil))
                 }
                 i = close + 1
             } else {

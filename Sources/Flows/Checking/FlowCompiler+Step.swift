@@ -38,7 +38,7 @@ extension FlowCompiler {
         var written = Set<String>()
         let withNode = node[StepKey.inputs]
         let referencesBefore = environmentReferences.count
-        defer { if resolved?.action.returnsInputs == true { warnAboutStoredSecrets(since: referencesBefore, action: target) } }
+        defer { if let exposed = resolved?.action.exposesInputs { warnAboutExposedSecrets(since: referencesBefore, action: target, exposed: exposed) } }
         if let withNode {
             if let withMembers = withNode.mapping {
                 var seen = Set<String>()
@@ -104,7 +104,7 @@ extension FlowCompiler {
     private mutating func compileRetry(_ node: SourceNode) -> RetryPolicy {
         var policy = RetryPolicy()
         if let s = node.scalar {
-            if let n = Int(s.text), n >= 1, n <= 100 { policy.attempts = n } else {
+            if let n = Int(substitute(s)), n >= 1, n <= 100 { policy.attempts = n } else {
                 error(s.location, "retry must be a number of attempts (1-100) or a mapping", "wrong-type", ["e.g. 'retry: { attempts: 5, backoff: 2s }'"])
             }
             return policy
@@ -150,13 +150,13 @@ extension FlowCompiler {
         !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_" || $0 == "-") }
     }
 
-    /// A step whose result is its inputs stores them with the run, where the dashboard shows
-    /// them: a secret taken from the environment would be written to the database.
-    private mutating func warnAboutStoredSecrets(since start: Int, action: String) {
+    /// A step whose inputs are shown (its result is stored with the run, its message logged or
+    /// kept as the run's error): a secret taken from the environment would be written out.
+    private mutating func warnAboutExposedSecrets(since start: Int, action: String, exposed: String) {
         for (name, s) in environmentReferences[start...] where looksSecret(name) {
             // Located only here, for the rare warning, not for every substitution.
             let offset = s.text.firstRange(of: "${" + name).map { s.text.distance(from: s.text.startIndex, to: $0.lowerBound) } ?? 0
-            warning(locate(s, offset: offset, in: s.text), "'${\(name)}' looks like a secret, and '\(action)' returns its values: they are stored with the run and shown on its page",
+            warning(locate(s, offset: offset, in: s.text), "'${\(name)}' looks like a secret, and '\(action)' \(exposed)",
                     "stored-secret", ["write ${\(name)} in the step that needs it instead"])
         }
     }

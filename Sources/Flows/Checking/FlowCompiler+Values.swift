@@ -20,7 +20,7 @@ extension FlowCompiler {
         }) {
         case .success(let text): return text
         case .failure(let missing):
-            error(locate(s, offset: missing.offset, in: s.text), "environment variable '\(missing.name)' is not set", "missing-env",
+            error(locate(s, offset: missing.offset, in: s.text), "environment variable '\(missing.name)' is \(missing.isEmpty ? "empty" : "not set")", "missing-env",
                   ["set it before starting the hub (export \(missing.name)=…), or write '${\(missing.name):-default}'"])
             return s.text
         }

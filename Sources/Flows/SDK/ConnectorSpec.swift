@@ -37,19 +37,20 @@ public struct ActionSpec: Sendable {
     public var hasSideEffects: Bool
     /// A step, as YAML, that uses the action; the conformance test checks it.
     public var example: String
-    /// The result holds the inputs as given (`core.set`): results are stored with the run, so
-    /// `hub check` warns when a secret from the environment goes in.
-    public var returnsInputs: Bool
+    /// Where the inputs end up for anyone reading the log or the run's page, said after the
+    /// action's name (`core.set` "returns its values: they are stored with the run …", `core.log`
+    /// "writes its message to the hub's log"): `hub check` warns when a secret from the environment goes in.
+    public var exposesInputs: String?
 
     public init(name: String, summary: String, inputs: [FieldSpec] = [], outputs: [FieldSpec]? = [],
-                hasSideEffects: Bool = true, returnsInputs: Bool = false, example: String)
+                hasSideEffects: Bool = true, exposesInputs: String? = nil, example: String)
     {
         self.name = name
         self.summary = summary
         self.inputs = inputs
         self.outputs = outputs
         self.hasSideEffects = hasSideEffects
-        self.returnsInputs = returnsInputs
+        self.exposesInputs = exposesInputs
         self.example = example
     }
 }
