@@ -91,4 +91,24 @@ import Testing
                 + "note: set it before starting the hub (export GREETING=…), or write '${GREETING:-default}'",
         ])
     }
+
+    /// Editors' lock files (`.#x.yaml`, often a dangling link) and macOS's `._x.yaml` are not flows.
+    @Test func hiddenFilesAreNotLoaded() throws {
+        let folder = try FlowFolder(["payment.yaml": "name: pay\non: { http: /hooks/x }\nsteps:\n  - do: core.log\n    with: { message: hi }\n"])
+        defer { folder.remove() }
+        try FileManager.default.createSymbolicLink(atPath: folder.flows + "/.#payment.yaml", withDestinationPath: "root@host.1234:1700000000")
+        try Data([0x00, 0x05, 0x16, 0x07, 0xCF, 0xF0]).write(to: URL(fileURLWithPath: folder.flows + "/._payment.yaml"))
+        let set = FlowSet.load(paths: [folder.flows], catalog: Self.catalog, environment: [:])
+        #expect(set.diagnostics.isEmpty, "\(set.rendered())")
+        #expect(set.flows.map(\.name) == ["pay"])
+    }
+
+    /// A file that cannot be opened says why, rather than blaming its encoding.
+    @Test func aFileThatCannotBeReadSaysWhy() throws {
+        let folder = try FlowFolder([:])
+        defer { folder.remove() }
+        try FileManager.default.createSymbolicLink(atPath: folder.flows + "/gone.yaml", withDestinationPath: folder.root.path + "/moved.yaml")
+        let set = FlowSet.load(paths: [folder.flows], catalog: Self.catalog, environment: [:])
+        #expect(set.diagnostics.map(\.headline) == ["\(folder.flows)/gone.yaml:1:1: error: cannot read the file: No such file or directory [unreadable-file]"])
+    }
 }

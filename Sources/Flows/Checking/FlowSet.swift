@@ -31,7 +31,12 @@ public struct FlowSet: Sendable {
         var set = FlowSet(flows: [], diagnostics: diagnostics, sources: [:])
         var compiler = FlowCompiler(catalog: catalog, environment: environment)
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                set.diagnostics.append(.error(at: SourceLocation(file: file, line: 1, column: 1), "cannot read the file: \(whyUnreadable(file))",
+                                              code: "unreadable-file"))
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
                 set.diagnostics.append(.error(at: SourceLocation(file: file, line: 1, column: 1), "cannot read the file as UTF-8 text", code: "unreadable-file"))
                 continue
             }
@@ -39,6 +44,15 @@ public struct FlowSet: Sendable {
         }
         set.checkAcrossFiles()
         return set
+    }
+
+    /// The system's reason a file cannot be read: permission denied, a link to a file that is gone.
+    private static func whyUnreadable(_ file: String) -> String {
+        let fd = open(file, O_RDONLY)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        return read(fd, &byte, 1) < 0 ? String(cString: strerror(errno)) : "it changed while being read"
     }
 
     /// Builds a set from texts in memory (tests, the dashboard's editor).
@@ -57,10 +71,17 @@ public struct FlowSet: Sendable {
         if let flow { flows.append(flow) }
     }
 
+    /// The flow files under a folder. Hidden names (`.`…) are skipped, with what is under them:
+    /// an editor's lock file (`.#payment.yaml`, often a link to nothing), macOS's `._payment.yaml`
+    /// or a `.git` folder is not a flow.
     public static func flowFiles(in folder: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
+            if relative.split(separator: "/").last?.hasPrefix(".") == true {
+                enumerator.skipDescendants()
+                continue
+            }
             if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
                 files.append(folder.hasSuffix("/") ? folder + relative : folder + "/" + relative)
             }
