@@ -12,22 +12,31 @@ import Synchronization
 /// A change found by polling is installed only once the files have held still for a whole
 /// interval: an editor saving by rename, `git pull` or a copy leaves a moment with a file
 /// missing or half written, and installing that moment would drop a flow (a payment would be
-/// acknowledged with no run to take it). SIGHUP is the admin saying "now" and reloads at once.
+/// acknowledged with no run to take it). SIGHUP is the admin saying "now" and reloads at once,
+/// whether or not the files look changed (a file made readable, an edit that kept its size and time).
 final class FlowWatcher: Service {
     let paths: [String]
     /// The catalog, environment and running instances flows are checked against; each version
     /// installed is archived first.
     let archive: FlowArchive
     let flows: FlowRegistry
+    /// Where an instance's missing settings are reported, as at start-up.
+    let configPath: String
+    /// The files' fingerprint when the running flows were read; nil: as they are when watching starts.
+    let loaded: [String]?
     let interval: Duration
     let logger: Logger
     private let hangup = WakeUp()
     private let hungUp = Atomic<Bool>(false)
 
-    init(paths: [String], archive: FlowArchive, flows: FlowRegistry, interval: Duration = .seconds(2), logger: Logger) {
+    init(paths: [String], archive: FlowArchive, flows: FlowRegistry, configPath: String = "hub.yaml", loaded: [String]? = nil,
+         interval: Duration = .seconds(2), logger: Logger)
+    {
         self.paths = paths
         self.archive = archive
         self.flows = flows
+        self.configPath = configPath
+        self.loaded = loaded
         self.interval = interval
         self.logger = logger
     }
@@ -41,20 +50,25 @@ final class FlowWatcher: Service {
         }
         source.resume()
         defer { source.cancel() }
-        let fingerprint = Self.fingerprint(paths)
+        let fingerprint = loaded ?? Self.fingerprint(paths)
         try? await cancelWhenGracefulShutdown { try await self.watch(from: fingerprint) }
     }
 
     private func watch(from start: [String]) async throws {
         var loaded = start
         var previous = start
+        var asked = false
         while !Task.isCancelled {
             await hangup.wait(timeout: interval)
-            let asked = hungUp.exchange(false, ordering: .relaxed)
+            // A SIGHUP stays asked until its reload is done (not when the files moved meanwhile).
+            asked = hungUp.exchange(false, ordering: .relaxed) || asked
             let current = Self.fingerprint(paths)
             defer { previous = current }
-            guard current != loaded, current == previous || asked else { continue }
-            if await reload(ifStill: current) { loaded = current }
+            guard asked || (current != loaded && current == previous) else { continue }
+            if await reload(ifStill: current) {
+                loaded = current
+                asked = false
+            }
         }
     }
 
@@ -67,10 +81,11 @@ final class FlowWatcher: Service {
             logger.info("flow files changed while being read; they are read again once they hold still")
             return false
         }
-        let diagnostics = set.diagnostics + HubRuntime.unavailableInstances(set.flows, running: archive.running)
+        let diagnostics = set.diagnostics
+            + HubRuntime.unconfiguredInstances(set.flows, catalog: archive.catalog, environment: archive.environment, configPath: configPath)
         if diagnostics.hasErrors {
-            logger.error("flow change refused; the previous flows keep running",
-                         metadata: ["diagnostics": "\(set.rendered())"])
+            let rendered = diagnostics.map { $0.rendered(source: set.sources[$0.location.file]) }.joined(separator: "\n")
+            logger.error("flow change refused; the previous flows keep running", metadata: ["diagnostics": "\(rendered)"])
             return true
         }
         do {
@@ -84,17 +99,22 @@ final class FlowWatcher: Service {
         return true
     }
 
-    /// Names, sizes and modification times of the flow files: cheap to compare every few seconds.
+    /// Names, sizes, modification times, file numbers and permissions of the flow files: cheap
+    /// to compare every few seconds. A link is followed, so an edit of its target counts, and so
+    /// does a `chmod` that makes a file readable.
     static func fingerprint(_ paths: [String]) -> [String] {
         paths.flatMap { path -> [String] in
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
             let files = isDirectory.boolValue ? FlowSet.flowFiles(in: path) : [path]
             return files.map { file in
-                let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+                let target = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+                let attributes = try? FileManager.default.attributesOfItem(atPath: target)
                 let size = attributes?[.size] as? Int ?? -1
                 let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-                return "\(file)|\(size)|\(modified)"
+                let number = attributes?[.systemFileNumber].map { "\($0)" } ?? "-"
+                let permissions = attributes?[.posixPermissions].map { "\($0)" } ?? "-"
+                return "\(file)|\(target)|\(size)|\(modified)|\(number)|\(permissions)"
             }
         }
     }

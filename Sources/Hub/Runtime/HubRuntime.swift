@@ -16,6 +16,8 @@ public final class HubRuntime: Sendable {
     let logger: Logger
     let clock: any WallClock
     let ownerID: String
+    /// The flow files as they were when read at start-up (see `FlowWatcher`).
+    let flowsFingerprint: [String]
 
     /// Everything `hub serve` needs, checked; throws `StartupError` with diagnostics when the config or flows are invalid.
     public init(settings: HubSettings, registry: ConnectorRegistry = BuiltinConnectors.registry, http: any HTTPClient = CurlHTTPClient(),
@@ -28,23 +30,14 @@ public final class HubRuntime: Sendable {
         ownerID = "\(HubRuntime.host):\(getpid()):\(UUID().uuidString.prefix(8))"
 
         let (catalog, configDiagnostics, configSource) = settings.catalog(registry: registry)
+        // Taken before reading, so the watcher installs an edit made while the flows were read.
+        flowsFingerprint = FlowWatcher.fingerprint([settings.flowsPath])
         let set = FlowSet.load(paths: [settings.flowsPath], catalog: catalog, environment: settings.environment)
         var sources = set.sources
         sources[settings.configPath] = configSource
-        var diagnostics = configDiagnostics + set.diagnostics
-        let needed = Set(set.flows.flatMap { flow in flow.steps.map(\.instance) + (flow.trigger.instance.map { [$0] } ?? []) })
-        var unconfigured: Set<String> = []
-        for name in needed {
-            guard let instance = catalog.instance(name) else { continue }
-            let missing = instance.missingSettings(environment: settings.environment)
-            if !missing.isEmpty {
-                unconfigured.insert(name)
-                diagnostics.append(.error(at: instance.location ?? SourceLocation(file: settings.configPath, line: 1, column: 1),
-                                          "connector '\(name)' is not configured: " + missing.map { "'\($0.name)'" }.joined(separator: ", ") + " missing",
-                                          code: "unconfigured",
-                                          notes: missing.compactMap { $0.environment.map { "set \($0) in the environment" } }))
-            }
-        }
+        let needed = HubRuntime.instancesUsed(by: set.flows)
+        let diagnostics = configDiagnostics + set.diagnostics
+            + HubRuntime.unconfiguredInstances(set.flows, catalog: catalog, environment: settings.environment, configPath: settings.configPath)
         guard !diagnostics.hasErrors else { throw StartupError(diagnostics: diagnostics.sortedByLocation, sources: sources) }
         for warning in diagnostics { logger.warning("\(warning.headline)") }
         self.catalog = catalog
@@ -80,7 +73,26 @@ public final class HubRuntime: Sendable {
     /// This machine's name, without colons (they separate the parts of a worker's id).
     static let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: ":", with: "_")
 
-    /// Instances that flows use but that are not running.
+    /// The connector instances flows use: in their steps, and the one raising their trigger.
+    static func instancesUsed(by flows: [Flow]) -> Set<String> {
+        Set(flows.flatMap { flow in flow.steps.map(\.instance) + (flow.trigger.instance.map { [$0] } ?? []) })
+    }
+
+    /// Instances flows use that lack required settings, so they cannot run. Start-up refuses
+    /// them, and a reload refuses them in the same words: a flow on such an instance would never
+    /// fire, and the next start would refuse the folder.
+    static func unconfiguredInstances(_ flows: [Flow], catalog: Catalog, environment: [String: String], configPath: String) -> [Diagnostic] {
+        instancesUsed(by: flows).sorted().compactMap { name in
+            guard let instance = catalog.instance(name) else { return nil }
+            let missing = instance.missingSettings(environment: environment)
+            guard !missing.isEmpty else { return nil }
+            return .error(at: instance.location ?? SourceLocation(file: configPath, line: 1, column: 1),
+                          "connector '\(name)' is not configured: " + missing.map { "'\($0.name)'" }.joined(separator: ", ") + " missing",
+                          code: "unconfigured", notes: missing.compactMap { $0.environment.map { "set \($0) in the environment" } })
+        }
+    }
+
+    /// Instances that flows use but that are not running here.
     static func unavailableInstances(_ flows: [Flow], running: Set<String>) -> [Diagnostic] {
         flows.flatMap { flow in
             flow.steps.filter { !running.contains($0.instance) }.map {
@@ -95,7 +107,8 @@ public final class HubRuntime: Sendable {
         let archive = FlowArchive(store: store, catalog: catalog, environment: settings.environment, running: Set(connectors.keys))
         let worker = Worker(store: store, flows: flows, engine: engine, intake: intake, archive: archive, logger: logger)
         let scheduler = Scheduler(store: store, flows: flows, wakeUp: intake.wakeUp, clock: clock, logger: logger)
-        let watcher = FlowWatcher(paths: [settings.flowsPath], archive: archive, flows: flows, logger: logger)
+        let watcher = FlowWatcher(paths: [settings.flowsPath], archive: archive, flows: flows, configPath: settings.configPath,
+                                  loaded: flowsFingerprint, logger: logger)
         let admin = AdminDashboard(
             store: store, flows: flows, connectors: connectors,
             connectorStates: catalog.instanceNames.map { name in
