@@ -4,11 +4,12 @@ import Foundation
 extension Worker {
     /// Why a scheduled run must not start now, or nil: its slot is older than the flow's grace (a
     /// run orphaned by a crash at 18:00 and resumed the next morning would post yesterday's link).
-    /// Only a run that has done nothing yet: one with a step behind it finishes what it began. Only
+    /// Only a run that has done nothing yet: one with a step behind it finishes what it began (a
+    /// failed try is nothing done: Zoom down at 18:00 and the hub down until morning). Only
     /// a run the schedule made: one queued by hand (`hub run`, "Run now") or re-played by an admin
     /// runs whatever its age.
     func pastGrace(_ run: ClaimedRun, flow: Flow, state: RunState) async throws -> String? {
-        guard case .cron = flow.trigger, run.retries == 0, state.results.isEmpty, state.attempts.isEmpty,
+        guard case .cron = flow.trigger, run.retries == 0, state.results.isEmpty,
               let origin = try await store.database.query("SELECT source, received_at FROM hub_events WHERE id = $1",
                                                           [.string(run.eventID)]).first,
               origin["source"]?.stringValue?.hasPrefix("cron:") == true,

@@ -36,18 +36,23 @@ import Testing
             with: { message: "{{ event.error }}" }
         """
 
-    /// Age of the slot, steps done, how long ago the run was queued, made by the schedule (else by hand), outcome.
-    static let cases: [(TimeInterval, Bool, TimeInterval, Bool, String)] = [
-        (20 * 3600.0, false, 20 * 3600.0, true, "failed"),
-        (20 * 3600.0, true, 20 * 3600.0, true, "completed"),  // its meeting was made: it goes on to post
-        (60.0, false, 60.0, true, "completed"),
-        (3600.0 + 30, false, 0, true, "completed"),  // taken by a catch-up at the end of its grace: not refused for the wait
-        (2 * 3600.0 - 60, false, 3600.0, true, "failed"),  // taken at the end of its grace, orphaned an hour: no second grace
-        (20 * 3600.0, false, 20 * 3600.0, false, "completed"),  // `hub run --event` with yesterday's slot: by hand, any age
+    /// How far a run got before it was orphaned.
+    enum Progress: Sendable { case nothing, aStepDone, aFailedTry }
+
+    /// Age of the slot, progress, how long ago the run was queued, made by the schedule (else by hand), outcome.
+    static let cases: [(TimeInterval, Progress, TimeInterval, Bool, String)] = [
+        (20 * 3600.0, .nothing, 20 * 3600.0, true, "failed"),
+        (20 * 3600.0, .aStepDone, 20 * 3600.0, true, "completed"),  // its meeting was made: it goes on to post
+        // Zoom failed at 18:00, the hub was down until morning: a failed try is no progress.
+        (20 * 3600.0, .aFailedTry, 20 * 3600.0, true, "failed"),
+        (60.0, .nothing, 60.0, true, "completed"),
+        (3600.0 + 30, .nothing, 0, true, "completed"),  // taken by a catch-up at the end of its grace: not refused for the wait
+        (2 * 3600.0 - 60, .nothing, 3600.0, true, "failed"),  // taken at the end of its grace, orphaned an hour: no second grace
+        (20 * 3600.0, .nothing, 20 * 3600.0, false, "completed"),  // `hub run --event` with yesterday's slot: by hand, any age
     ]
 
     @Test("a run's slot, progress and origin decide whether it still runs", arguments: cases)
-    func staleSlot(age: TimeInterval, started: Bool, queuedAgo: TimeInterval, scheduled: Bool, status: String) async throws {
+    func staleSlot(age: TimeInterval, progress: Progress, queuedAgo: TimeInterval, scheduled: Bool, status: String) async throws {
         try await StoreRunTests.withStore(.sqlite) { store in
             let (_, worker) = try WorkerHarness.make(store, flows: [Self.flow, Self.reporter], owner: "test:1:stale", capacity: 2,
                                                      pollInterval: .milliseconds(20))
@@ -65,10 +70,16 @@ import Testing
             }
             try await store.database.execute("UPDATE hub_events SET received_at = $2 WHERE id = (SELECT event_id FROM hub_runs WHERE id = $1)",
                                              [.string(runID), .millis(Store.now() - Int64(queuedAgo * 1000))])
-            if started {
+            switch progress {
+            case .nothing: break
+            case .aStepDone:
                 try await store.database.execute(
                     "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, updated_at) VALUES ($1, 'meeting', 0, 'completed', 0, $2, 0)",
                     [.string(runID), .string(#"{"values":{"link":"https://zoom.example/j/1"}}"#)])
+            case .aFailedTry:
+                try await store.database.execute(
+                    "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, error, updated_at) VALUES ($1, 'meeting', 0, 'failed', 1, 'zoom-503', 0)",
+                    [.string(runID)])
             }
             let task = Task { try await worker.run() }
             // A failed one is reported: the reporter's run completes too.
@@ -80,7 +91,7 @@ import Testing
                 .compactMap { $0["step_id"]?.stringValue }
             if status == "failed" {
                 #expect(run.error == Self.pastGrace(slot))
-                #expect(steps == [])
+                #expect(steps == (progress == .aFailedTry ? ["meeting"] : []))
                 #expect(try await store.runs(flow: "reporter").map(\.status) == ["completed"])
             } else {
                 #expect(run.error == nil)
