@@ -28,11 +28,11 @@ struct NoHTTP: HTTPClient {
 }
 
 @Suite struct WebConnectorTests {
-    static func connector(_ sink: FormSink = FormSink(), config: [String: Value] = [:]) -> WebConnector {
+    static func connector(_ sink: FormSink = FormSink(), config: [String: Value] = [:]) throws -> WebConnector {
         var values: [String: Value] = [:]
         for field in WebConnector.spec.config { values[field.name] = field.defaultValue }
         values.merge(config) { _, new in new }
-        return WebConnector(config: Fields(values), services: ConnectorServices(
+        return try WebConnector(config: Fields(values), services: ConnectorServices(
             instance: "web", logger: Logger(label: "test"), database: nil, http: NoHTTP(), events: sink, publicURL: "https://hub.example"))
     }
 
@@ -70,8 +70,8 @@ struct NoHTTP: HTTPClient {
         ("/fail", ["Оплата не завершена"]),
         ("/success", ["Спасибо", "не подтверждает оплату"]),
     ])
-    func pagesRender(_ path: String, _ expected: [String]) async {
-        let page = await Self.get(Self.connector(), path)
+    func pagesRender(_ path: String, _ expected: [String]) async throws {
+        let page = await Self.get(try Self.connector(), path)
         #expect(page.status == 200)
         #expect(page.headers["content-type"] == "text/html; charset=utf-8")
         for text in expected { #expect(page.body.contains(text), "\(path) lacks \(text)") }
@@ -81,24 +81,40 @@ struct NoHTTP: HTTPClient {
         #expect(!page.body.contains("<link"))
     }
 
-    @Test func sellerTextComesFromConfig() async {
-        let page = await Self.get(Self.connector(config: ["seller_name": "ИП Петров <Пётр>", "seller_inn": "7707083893"]), "/contacts")
+    @Test func sellerTextComesFromConfig() async throws {
+        let page = await Self.get(try Self.connector(config: ["seller_name": "ИП Петров <Пётр>", "seller_inn": "7707083893"]), "/contacts")
         #expect(page.body.contains("ИП Петров &lt;Пётр&gt;"))
         #expect(page.body.contains("7707083893"))
     }
 
-    @Test("prices and timeouts out of range are shown as written or bounded, never a crash",
-          arguments: ["1e20", "nan", "inf", "-5", "100000000000000000"])
-    func priceOutOfRange(_ price: String) async {
-        let page = await Self.get(Self.connector(config: ["price": .string(price), "form_timeout": .number(1e20)]), "/")
+    @Test("a price that is no amount stops the start with a clear error, never a crash",
+          arguments: ["1e20", "nan", "inf", "-5", "100000000000000000", "3000.555", "три тысячи"])
+    func priceThatIsNoAmount(_ price: String) {
+        do {
+            _ = try Self.connector(config: ["price": .string(price)])
+            Issue.record("accepted the price '\(price)'")
+        } catch let error as ConnectorError {
+            #expect(error.code == "bad-config")
+            #expect(error.message == "'price' (SESSION_PRICE) must be an amount such as 3000.00, found '\(price)'")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test("a price written as people write it is read as the orders read it; a timeout out of range is bounded",
+          arguments: [("2 500", "2500.00", "2\u{00A0}500 ₽"), ("2500,5", "2500.50", "2\u{00A0}500,50 ₽"), ("3000", "3000.00", "3\u{00A0}000 ₽")])
+    func priceAsWritten(_ written: String, _ amount: String, _ shown: String) async throws {
+        let sink = FormSink()
+        let connector = try Self.connector(sink, config: ["price": .string(written), "form_timeout": .number(1e20)])
+        let page = await Self.get(connector, "/")
         #expect(page.status == 200)
-        #expect(page.body.contains("\(price) ₽"))
-        #expect(WebConnector.priceText("3000.5", currency: "rub") == "3\u{00A0}000,50 ₽")
+        #expect(page.body.contains(shown), "\(page.body.prefix(3000))")
+        #expect(connector.site["price"] == .string(amount))
     }
 
     @Test func validFormStartsTheFlowAndRedirects() async throws {
         let sink = FormSink()
-        let response = await Self.post(Self.connector(sink), Self.valid)
+        let response = await Self.post(try Self.connector(sink), Self.valid)
         #expect(response.status == 303)
         #expect(response.headers["location"] == "https://demo.payform.ru/?order_id=SH-1")
         let event = try #require(sink.events.withLock { $0.first })
@@ -131,9 +147,9 @@ struct NoHTTP: HTTPClient {
         ("email", "anna example.ru", "Проверьте e-mail"),
         ("consent", nil, "Нужно согласие"),
     ] as [(String, String?, String)])
-    func invalidFieldIsShownAndNothingStarts(_ name: String, _ value: String?, _ message: String) async {
+    func invalidFieldIsShownAndNothingStarts(_ name: String, _ value: String?, _ message: String) async throws {
         let sink = FormSink()
-        let response = await Self.post(Self.connector(sink), Self.replacing(name, with: value))
+        let response = await Self.post(try Self.connector(sink), Self.replacing(name, with: value))
         #expect(response.status == 422)
         #expect(response.body.contains(message))
         #expect(sink.events.withLock { $0.isEmpty })
@@ -148,7 +164,7 @@ struct NoHTTP: HTTPClient {
         // A number copied from a phone's contacts comes wrapped in direction marks.
         fields += [("full_name", "Анна\u{200B} Ива\u{00AD}нова\u{200E}"), ("city", "\u{FEFF}Казань"),
                    ("phone", "\u{202A}+7 999 123-45-67\u{202C}"), ("email", "\u{2066}anna@example.ru\u{2069}")]
-        let response = await Self.post(Self.connector(sink), fields)
+        let response = await Self.post(try Self.connector(sink), fields)
         #expect(response.status == 303, "\(response.body.prefix(300))")
         let event = try #require(sink.events.withLock { $0.first })
         #expect(event.payload["full_name"] == "Анна Иванова")
@@ -158,7 +174,7 @@ struct NoHTTP: HTTPClient {
         let persian = FormSink()
         var withJoiner = Self.valid.filter { $0.0 != "full_name" }
         withJoiner.append(("full_name", "حسین\u{200C}زاده"))
-        #expect(await Self.post(Self.connector(persian), withJoiner).status == 303)
+        #expect(await Self.post(try Self.connector(persian), withJoiner).status == 303)
         #expect(persian.events.withLock { $0.first?.payload["full_name"] } == "حسین\u{200C}زاده")
     }
 
@@ -166,11 +182,11 @@ struct NoHTTP: HTTPClient {
         ("full_name", Array("full_name=%C8%E2%E0%ED%EE%E2".utf8)),
         ("city", Array("city=".utf8) + [0xCA, 0xE0, 0xE7, 0xE0, 0xED, 0xFC]),
     ])
-    func notUTF8IsRefused(_ name: String, _ pair: [UInt8]) async {
+    func notUTF8IsRefused(_ name: String, _ pair: [UInt8]) async throws {
         let sink = FormSink()
         let others = Self.valid.filter { $0.0 != name }.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         let body = Array(others.utf8) + Array("&".utf8) + pair
-        let response = await Self.route(Self.connector(sink), "POST", "/").handler(
+        let response = await Self.route(try Self.connector(sink), "POST", "/").handler(
             WebhookRequest(headers: ["content-type": "application/x-www-form-urlencoded"], body: body))
         #expect(response.status == 422)
         #expect(response.body.contains("<div class=\"error\">Недопустимые символы</div>"))
@@ -180,11 +196,11 @@ struct NoHTTP: HTTPClient {
     @Test func hostileTextIsKeptLiterallyAndRenderedEscaped() async throws {
         let hostile = "<script>alert(1)</script> \"O'Brien\"; DROP TABLE funnel_members; --"
         let sink = FormSink()
-        let ok = await Self.post(Self.connector(sink), Self.replacing("full_name", with: hostile))
+        let ok = await Self.post(try Self.connector(sink), Self.replacing("full_name", with: hostile))
         #expect(ok.status == 303)
         #expect(sink.events.withLock { $0.first?.payload["full_name"] } == .string(hostile))
         // Shown again (an e-mail error) the name comes back escaped, never as markup.
-        let shown = await Self.post(Self.connector(), Self.replacing("full_name", with: hostile).map { $0.0 == "email" ? ("email", "bad") : $0 })
+        let shown = await Self.post(try Self.connector(), Self.replacing("full_name", with: hostile).map { $0.0 == "email" ? ("email", "bad") : $0 })
         #expect(shown.status == 422)
         #expect(!shown.body.contains("<script>alert(1)</script>"))
         #expect(shown.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
@@ -195,41 +211,41 @@ struct NoHTTP: HTTPClient {
     func combiningMarksDoNotHideMarkup() async throws {
         // One Character each ("\"\u{301}", ">\u{301}", "\u{D4E}<"), none of them '"', '>' or '<'.
         let hostile = "X\"\u{301}>\u{301}\u{D4E}<meta http-equiv=refresh content=0;url=https://evil.example>\u{301}"
-        let shown = await Self.post(Self.connector(), Self.replacing("full_name", with: hostile).map { $0.0 == "email" ? ("email", "bad") : $0 })
+        let shown = await Self.post(try Self.connector(), Self.replacing("full_name", with: hostile).map { $0.0 == "email" ? ("email", "bad") : $0 })
         #expect(shown.status == 422)
         #expect(!shown.body.contains("<meta http-equiv=refresh"))
         #expect(shown.body.contains("X&quot;\u{301}&gt;\u{301}\u{D4E}&lt;meta"))
     }
 
-    @Test func oversizedBodyIsRefused() async {
+    @Test func oversizedBodyIsRefused() async throws {
         let sink = FormSink()
-        let response = await Self.post(Self.connector(sink), Self.replacing("city", with: String(repeating: "x", count: 200_000)))
+        let response = await Self.post(try Self.connector(sink), Self.replacing("city", with: String(repeating: "x", count: 200_000)))
         #expect(response.status == 413)
         #expect(sink.events.withLock { $0.isEmpty })
     }
 
-    @Test func failedFlowKeepsTheClientOnThePage() async {
-        let response = await Self.post(Self.connector(FormSink(answer: .failed("prodamus down"))), Self.valid)
+    @Test func failedFlowKeepsTheClientOnThePage() async throws {
+        let response = await Self.post(try Self.connector(FormSink(answer: .failed("prodamus down"))), Self.valid)
         #expect(response.status == 502)
         #expect(response.body.contains("Попробуйте ещё раз"))
         #expect(response.body.contains("value=\"Иванова Анна Сергеевна\""))
         #expect(!response.body.contains("prodamus down"))
     }
 
-    @Test func successPageLinksToTheBotOnlyWithWellFormedValues() async {
+    @Test func successPageLinksToTheBotOnlyWithWellFormedValues() async throws {
         let token = "AbCdEfGhIjKlMnOpQrStUvWx"
-        let good = await Self.get(Self.connector(), "/success", query: ["t": token, "b": "session_hub_bot", "_payform_status": "success"])
+        let good = await Self.get(try Self.connector(), "/success", query: ["t": token, "b": "session_hub_bot", "_payform_status": "success"])
         #expect(good.body.contains("https://t.me/session_hub_bot?start=\(token)"))
-        let evil = await Self.get(Self.connector(), "/success", query: ["t": token, "b": "evil.example/phish"])
+        let evil = await Self.get(try Self.connector(), "/success", query: ["t": token, "b": "evil.example/phish"])
         #expect(!evil.body.contains("t.me"))
-        let badToken = await Self.get(Self.connector(), "/success", query: ["t": "\"><script>", "b": "session_hub_bot"])
+        let badToken = await Self.get(try Self.connector(), "/success", query: ["t": "\"><script>", "b": "session_hub_bot"])
         #expect(!badToken.body.contains("start="))
     }
 
     @Test("without the bot's link the success page sends the client to the contacts, not to an e-mail nobody sent",
           arguments: [[:], ["t": "AbCdEfGhIjKlMnOpQrStUvWx", "b": ""], ["t": "AbCdEfGhIjKlMnOpQrStUvWx"]])
-    func successPageWithoutTheBot(_ query: [String: String]) async {
-        let page = await Self.get(Self.connector(), "/success", query: query)
+    func successPageWithoutTheBot(_ query: [String: String]) async throws {
+        let page = await Self.get(try Self.connector(), "/success", query: query)
         #expect(page.status == 200)
         #expect(page.body.contains("Напишите или позвоните нам (<a href=\"/contacts\">контакты</a>)"))
         #expect(!page.body.contains("письм"))

@@ -75,9 +75,15 @@ public struct WebConnector: Connector {
     let services: ConnectorServices
     let formTimeout: Duration
 
-    public init(config: ConnectorConfig, services: ConnectorServices) {
+    public init(config: ConnectorConfig, services: ConnectorServices) throws {
         var site = config.values
-        let price = config.get(Key.price) ?? "3000.00"
+        // Read as the orders read it ("2 500" and "2500,00" are 2500.00), so the page, the order and
+        // the payment link agree, and a price that is no amount stops the start, not every registration.
+        let written = config.get(Key.price) ?? "3000.00"
+        guard let price = Money.normalise(written) else {
+            throw ConnectorError.permanent("bad-config", "'\(Key.price)' (SESSION_PRICE) must be an amount such as 3000.00, found '\(written)'")
+        }
+        site[Key.price] = .string(price)
         site["price_text"] = .string(WebConnector.priceText(price, currency: config.get(Key.currency) ?? "rub"))
         self.site = site
         self.services = services

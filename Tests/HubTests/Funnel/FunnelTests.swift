@@ -173,14 +173,16 @@ import Testing
 
     /// SESSION_PRICE sets the one price: the site shows it, the order records it, and the bot's
     /// payment button (for a client who opens the bot before paying) charges the order's amount.
-    @Test func sessionPriceIsWhatTheSiteShowsAndTheBotCharges() async throws {
+    /// Written as people write prices too: the order records 2500.00 and both payment links charge that.
+    @Test(arguments: ["2500", "2 500", "2500,00"])
+    func sessionPriceIsWhatTheSiteShowsAndTheBotCharges(_ written: String) async throws {
         let prodamus = ProdamusEmulator(secretKey: "test-secret-key")
         let telegram = TelegramEmulator(token: "123456:TEST-token", botUsername: "session_hub_bot")
         telegram.addGroup(id: Self.groupID, title: "Сеансы", hasProtectedContent: true)
         let prodamusServer = try await EmulatorServer.start(prodamus.router(), name: "prodamus")
         let telegramServer = try await EmulatorServer.start(telegram.router(), name: "telegram")
         let (hub, hubURL, database, folder) = try await Self.startHub(prodamus: prodamus, prodamusURL: prodamusServer.baseURL,
-                                                                      telegramURL: telegramServer.baseURL, environment: ["SESSION_PRICE": "2500"])
+                                                                      telegramURL: telegramServer.baseURL, environment: ["SESSION_PRICE": written])
         defer { folder.remove() }
 
         let landing = try #require(await TestHTTP.get(hubURL + "/"))
