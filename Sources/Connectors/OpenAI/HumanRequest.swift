@@ -17,7 +17,7 @@ enum HumanRequest {
         "позовите", "позови", "позвать", "зовите", "зови", "пригласите", "подключите", "подключить", "дайте", "дай",
         "соедините", "соедини", "свяжите", "связаться", "переключите", "переключи", "переведите", "передайте", "прошу",
         "нужен", "нужна", "нужно", "надо", "хочу", "хотел", "хотела", "хотим", "бы", "можно", "пожалуйста", "плиз",
-        "я", "мне", "меня", "нам", "нас", "вас", "с", "со", "к", "ко", "на", "поговорить", "говорить", "пообщаться",
+        "мне", "меня", "нам", "вас", "с", "со", "к", "ко", "на", "поговорить", "говорить", "пообщаться",
         "живой", "живым", "живого", "живому", "живая", "настоящий", "настоящим", "настоящего", "реальный", "реальным",
         "здравствуйте", "привет", "добрый", "день", "вечер", "ну", "же", "а", "и", "срочно", "пусть", "ответит",
         "call", "get", "me", "a", "an", "the", "i", "want", "need", "talk", "speak", "to", "with", "please", "real", "live",
@@ -29,8 +29,9 @@ enum HumanRequest {
 
     /// Whether `text` is nothing but a request for a person.
     static func matches(_ text: String) -> Bool {
+        // Numbers are words too: «Можно на 2 человека?» is a booking question, not a request.
         let words = text.lowercased().replacingOccurrences(of: "ё", with: "е")
-            .split { !$0.isLetter }.map(String.init)
+            .split { !$0.isLetter && !$0.isNumber }.map(String.init)
         var namesPerson = false
         for word in words {
             if personStems.contains(where: word.hasPrefix) {
