@@ -17,6 +17,8 @@ public struct HubSettings: Sendable {
     public var keepRuns: Duration?
     /// `HUB_INTAKE_TIMEOUT`: how long a webhook waits for PostgreSQL before it is answered 503 (`10s`).
     public var intakeTimeout: Duration
+    /// `HUB_METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`.
+    public var metricsToken: String?
     public var environment: [String: String]
 
     public static let defaultDatabaseURL = "sqlite:hub.db"
@@ -41,6 +43,7 @@ public struct HubSettings: Sendable {
         configPath = environment["HUB_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "hub.yaml"
         adminPassword = environment["HUB_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         keepRuns = try HubSettings.keepRuns(environment["HUB_KEEP_RUNS"])
+        metricsToken = environment["HUB_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         intakeTimeout = .seconds(10)
         if let text = environment["HUB_INTAKE_TIMEOUT"], !text.isEmpty {
             // Under a second refuses webhooks a busy database would have taken; past two minutes the provider gave up already.

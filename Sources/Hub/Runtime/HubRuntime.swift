@@ -117,7 +117,8 @@ public final class HubRuntime: Sendable {
             specs: catalog.registry.specs, publicURL: settings.publicURL, keepRuns: settings.keepRuns,
             wakeUp: { [intake] in intake.wakeUp.signal() }, logger: logger)
         try await admin.prepare(adminPassword: settings.adminPassword)
-        let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes), admin: admin)
+        let server = HTTPServer(intake: intake, flows: flows, store: store, connectorRoutes: connectors.values.flatMap(\.routes), admin: admin,
+                                metricsToken: settings.metricsToken)
         let app = Application(
             router: server.router(),
             // A connection that sends nothing for this long is closed, even in the middle of a

@@ -14,6 +14,8 @@ struct HTTPServer {
     let connectorRoutes: [WebhookRoute]
     /// The dashboard under `/admin`, when the hub serves one.
     var admin: AdminDashboard? = nil
+    /// `HUB_METRICS_TOKEN`: the bearer token `/metrics` asks for; nil serves it to anyone.
+    var metricsToken: String? = nil
     /// Largest accepted body; anything bigger is refused with 413 before it is read whole.
     let maxBody = 1 << 20
     /// How long a connection may send nothing, between requests or within one, before it is closed.
@@ -30,9 +32,19 @@ struct HTTPServer {
             }
             return answered == true ? HTTPServer.text(.ok, "ok\n") : HTTPServer.text(.serviceUnavailable, "database unavailable\n")
         }
-        router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: HubMetrics.exposition())))
+        router.get("/metrics") { [metricsToken] request, _ -> Response in
+            // The runs counted per flow are the business's sales figures: with a token, only its holder reads them.
+            if let metricsToken {
+                let given = Array((request.headers[.authorization] ?? "").utf8)
+                let expected = Array("Bearer \(metricsToken)".utf8)
+                guard Crypto.constantTimeEquals(given, expected) else {
+                    var refused = HTTPServer.text(.unauthorized, "a bearer token is needed: HUB_METRICS_TOKEN\n")
+                    refused.headers[.wwwAuthenticate] = "Bearer"
+                    return refused
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: HubMetrics.exposition())))
         }
         for route in connectorRoutes {
             let handler = route.handler
@@ -101,6 +113,10 @@ struct HTTPServer {
         if let keyHeader, incoming.headers[keyHeader.lowercased()]!.unicodeScalars.count > HTTPServer.maxDeliveryKey {
             return HTTPServer.text(.badRequest, "the \(keyHeader) header is longer than \(HTTPServer.maxDeliveryKey) characters\n")
         }
+        // An empty key (a sender's template that rendered nothing) would make every later delivery a duplicate.
+        if let keyHeader, incoming.headers[keyHeader.lowercased()]!.trimmingCharacters(in: .whitespaces).isEmpty {
+            return HTTPServer.text(.badRequest, "the \(keyHeader) header is empty\n")
+        }
         let dedupKey = keyHeader.map { incoming.headers[$0.lowercased()]! } ?? UUID().uuidString
         // A caller's credentials, in headers or the query, are for the flow's `if:` to check, not
         // for the database and the dashboard's run pages: stored events carry them as "[redacted]".
@@ -146,19 +162,46 @@ struct HTTPServer {
 }
 
 extension [String: String] {
-    /// Header and query parameter names that carry credentials: `Authorization`, `Cookie`, and any
-    /// naming a key, token, secret, signature, password or session (`X-Api-Key`, `?api_key=`, …).
-    static let credentialWords = ["auth", "cookie", "key", "token", "secret", "signature", "password", "session"]
+    /// Parts of a name that make it a credential's: `Authorization`, `Cookie`, `X-Api-Key`,
+    /// `?access_token=`, `X-Hub-Signature-256`. Read by parts, so `?session=2026-12-01`,
+    /// `?author=` and `?keyword=` stay data.
+    static let credentialParts: Set<String> = ["auth", "authorization", "cookie", "key", "token", "secret", "signature", "sig",
+                                               "password", "passwd", "pwd", "jwt", "bearer", "sid", "sessionid"]
+    /// Run-together names ending in one of these (`apikey`, `accesstoken`, `clientsecret`) count too.
+    static let credentialEndings = ["key", "token", "secret", "signature", "password"]
+
+    /// Whether a header or query parameter name carries a credential (`Idempotency-Key` does not).
+    static func namesCredential(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        guard lowered != "idempotency-key" else { return false }
+        // Split on punctuation and at lower-to-upper case changes: "X-Api-Key", "api_key", "accessToken".
+        var parts: [String] = [], current = ""
+        var previousLower = false
+        for character in name {
+            guard character.isLetter || character.isNumber else {
+                if !current.isEmpty { parts.append(current.lowercased()) }
+                current = ""
+                previousLower = false
+                continue
+            }
+            if character.isUppercase && previousLower {
+                parts.append(current.lowercased())
+                current = ""
+            }
+            current.append(character)
+            previousLower = character.isLowercase
+        }
+        if !current.isEmpty { parts.append(current.lowercased()) }
+        if parts.contains(where: { credentialParts.contains($0) || credentialEndings.contains(where: $0.hasSuffix) }) { return true }
+        // "session_id", "Session-ID": the two parts together.
+        return parts.joined().contains("sessionid")
+    }
 
     /// The headers (or query parameters) with every credential's value replaced by "[redacted]";
-    /// names are matched in any case and kept as given.
+    /// names are kept as given.
     func redactingCredentials() -> [String: String] {
         var fields = self
-        for name in keys {
-            let lowered = name.lowercased()
-            if Self.credentialWords.contains(where: lowered.contains) && lowered != "idempotency-key" { fields[name] = "[redacted]" }
-        }
+        for name in keys where Self.namesCredential(name) { fields[name] = "[redacted]" }
         return fields
     }
 }
-

@@ -67,7 +67,8 @@ import Testing
         let hub = try HubProcess(environment: ["HUB_DATABASE_URL": database, "HUB_FLOWS": folder.flows], workingDirectory: folder.root)
         let port = try await hub.waitForPort()
         func post(token: String, id: String) async -> (status: Int, body: String)? {
-            await FaultHTTP.post("http://127.0.0.1:\(port)/hooks/crm?token=\(token)&Api_Key=key-QUERY-42&lead=7", body: Data(#"{"n":1}"#.utf8),
+            await FaultHTTP.post("http://127.0.0.1:\(port)/hooks/crm?token=\(token)&Api_Key=key-QUERY-42&accessToken=tok-QUERY-42&lead=7"
+                                 + "&session=2026-12-01&author=anna&keyword=yoga", body: Data(#"{"n":1}"#.utf8),
                                  headers: ["Content-Type": "application/json", "Idempotency-Key": id])
         }
         #expect(await post(token: "open-sesame", id: "right")?.body.contains(#""runs":1"#) == true)
@@ -79,12 +80,17 @@ import Testing
         let results = try await store.database.query("SELECT result FROM hub_run_steps").compactMap { $0["result"]?.text }
         #expect(payloads.count == 1 && results.count == 1)
         for text in payloads + results {
-            for secret in ["open-sesame", "key-QUERY-42"] { #expect(!text.contains(secret), "\(secret) stored: \(text)") }
+            for secret in ["open-sesame", "key-QUERY-42", "tok-QUERY-42"] { #expect(!text.contains(secret), "\(secret) stored: \(text)") }
         }
         let query = try Value(json: payloads[0])["query"]
         #expect(query?["token"] == "[redacted]")
         #expect(query?["Api_Key"] == "[redacted]")
+        #expect(query?["accessToken"] == "[redacted]")
+        // Names are read by their parts: a session's date, an author or a keyword are data, not keys.
         #expect(query?["lead"] == "7")
+        #expect(query?["session"] == "2026-12-01")
+        #expect(query?["author"] == "anna")
+        #expect(query?["keyword"] == "yoga")
         await store.close()
         hub.kill(SIGTERM)
         #expect(try await hub.waitForExit() == 0)

@@ -36,6 +36,13 @@ import Testing
             let byRequestID = await post(["X-Request-Id": long])
             #expect(byRequestID?.status == 400)
             #expect(byRequestID?.body == "the X-Request-Id header is longer than 200 characters\n")
+            // An empty key (a sender's template that rendered nothing) would make every later delivery a duplicate.
+            // (URLSession leaves an empty header out: the request is written by hand.)
+            let body = Array(#"{"n":"lead-BODY-42"}"#.utf8)
+            let empty = await RawHTTP.exchange(port: port, head: "POST /hooks/leads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Idempotency-Key: \r\nContent-Length: \(body.count)\r\nConnection: close\r\n", body: body)
+            #expect(empty.status == 400)
+            #expect(empty.text.hasSuffix("the Idempotency-Key header is empty\n"), "\(empty.text)")
             // The longest allowed key is stored.
             #expect(await post(["Idempotency-Key": String(repeating: "k", count: 200)])?.status == 202)
 
