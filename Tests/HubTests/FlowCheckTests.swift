@@ -28,6 +28,14 @@ import Testing
         let report = CheckReport.text(syntax, sources: ["hub.yaml": broken], fileCount: 1)
         #expect(syntax.map(\.code).contains("yaml-syntax"))
         #expect(!report.contains("0f3a9c77e1"), "\(report)")
+
+        // A character YAML cannot read at all: the reader's own message quotes no line either.
+        let unreadable = "connectors:\n  bot:\n    type: telegram\n    token: 123456:ABC\u{7f}def\n"
+        let (_, reader) = compiler.compileConfig(unreadable, file: "hub.yaml")
+        let readerText = CheckReport.text(reader, sources: ["hub.yaml": unreadable], fileCount: 1)
+        let readerJSON = CheckReport.json(reader)
+        #expect(readerText.contains("hub.yaml:4:22: error: invalid YAML: control characters are not allowed (U+007F) [yaml-syntax]"), "\(readerText)")
+        #expect(!readerText.contains("ABC") && !readerJSON.contains("ABC"), "\(readerText)\n\(readerJSON)")
     }
 
     /// The path is shown on the dashboard and stored with each event: a secret must not be in it.

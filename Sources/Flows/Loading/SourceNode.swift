@@ -133,9 +133,23 @@ extension SourceNode {
                 .map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? location(context.mark, file)
             return .error(at: at, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
                           code: "duplicate-key", notes: ["each key may appear once; remove or rename the repeated one"])
+        case .reader(let problem, let offset, let value, _):
+            // Yams' own description quotes the whole line, which may hold a secret's value: say where and what only.
+            let character = value >= 0 ? String(format: " (U+%04X)", value) : ""
+            return .error(at: readerLocation(offset, in: text, file: file), "invalid YAML: \(problem)\(character)", code: "yaml-syntax")
         default:
             return .error(at: SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", code: "yaml-syntax")
         }
+    }
+
+    /// The line and column (in characters, from 1) of the reader's offset into `text`.
+    static func readerLocation(_ offset: Int?, in text: String, file: String) -> SourceLocation {
+        guard let offset, offset >= 0 else { return SourceLocation(file: file, line: 1, column: 1) }
+        var line = 1, column = 1
+        for character in text.unicodeScalars.prefix(offset) {
+            if character == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return SourceLocation(file: file, line: line, column: column)
     }
 
     /// Where `key` appears the second time as a key of the block mapping that starts at `mapping`:
