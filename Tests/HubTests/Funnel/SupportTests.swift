@@ -293,6 +293,24 @@ import Testing
         try await hub.stop()
     }
 
+    /// A /word the bot has no flow for (Telegram makes "/offer" in an answer tappable, and
+    /// clients try /help) gets a short answer instead of silence, also with an operator on the chat.
+    @Test func anUnknownCommandIsAnswered() async throws {
+        let hub = try await SupportHub.start(openai: nil)
+        let telegram = hub.telegram
+        await telegram.userSends("/offer", from: Self.carol)
+        let told = try await hub.eventually { telegram.messages(to: Self.carol.id).first }
+        #expect(told.text?.hasPrefix("Я понимаю команды /start и /close.") == true, "\(told.text ?? "")")
+        #expect(told.text?.contains("/offer") == true)
+        #expect(told.text?.contains("/contacts") == true)
+        await telegram.userSends("/help@session_hub_bot", from: Self.carol)
+        _ = try await hub.eventually { telegram.messages(to: Self.carol.id).count == 2 ? true : nil }
+        #expect(try await hub.mode(Self.carol.id) != "operator")
+        #expect(hub.relayed(from: Self.carol.id).isEmpty)
+        #expect(try await hub.store.runs(status: "failed").isEmpty)
+        try await hub.stop()
+    }
+
     /// A client who blocked the bot cannot get an operator's reply: the operator is told, under
     /// their reply, instead of believing it arrived.
     @Test func anUndeliveredReplyIsReportedToTheOperator() async throws {
