@@ -106,8 +106,10 @@ import Testing
         defer { Task { await h.stop() } }
         await h.emulator.userSends("/start", from: H.ada)
         h.emulator.failNext(5, method: "sendMessage", status: 429, retryAfter: 45)
-        let connector = try h.connector()
         for attempt in 1...3 {
+            // A connector of its own each time (as after a restart): one connector holds the chat for
+            // the 45 s, and its next send would wait that out first.
+            let connector = try h.connector()
             do {
                 _ = try await connector.perform(H.call("send_message", ["chat_id": .id(H.ada.id), "text": "hi"], key: "storm"))
                 Issue.record("attempt \(attempt) went through a 429")
