@@ -8,14 +8,8 @@ import Testing
 /// `/metrics`: the Prometheus figures of a running hub, behind `HUB_METRICS_TOKEN` when one is set
 /// (the counts per flow are the business's sales figures).
 @Suite(.serialized, .timeLimit(.minutes(2))) struct MetricsEndpointTests {
-    static let flow = """
-        name: noted
-        on: { http: /noted }
-        steps:
-          - id: noted
-            do: core.set
-            with: { values: { n: "{{ event.body.n }}" } }
-        """
+    /// One pure step behind `http: /noted`.
+    static let flow = RunHandoffTests.flow
 
     @Test func metricsCountRunsPerFlowAndAskForTheTokenWhenOneIsSet() async throws {
         let folder = try FlowFolder(["noted.yaml": Self.flow])
