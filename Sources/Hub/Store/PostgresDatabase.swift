@@ -344,7 +344,10 @@ final class PostgresConnection: SQLConnection, PooledConnection {
         case "40001", "40P01", "55P03": kind = .busy
         // 08P01 also reports a parameter count that does not match the statement, on a healthy connection.
         case "08P01" where PQstatus(conn) == CONNECTION_OK: kind = .other
-        case _ where sqlstate.hasPrefix("08") || sqlstate.hasPrefix("57P"): kind = .unavailable
+        // Broken or shut down; short of disk, memory or connections (53), a system or I/O error (58),
+        // a statement cancelled or timed out (57014), read-only during a fail-over (25006): a later try may work.
+        case _ where ["08", "57P", "53", "58"].contains(where: sqlstate.hasPrefix) || sqlstate == "57014" || sqlstate == "25006":
+            kind = .unavailable
         default: kind = PQstatus(conn) == CONNECTION_BAD ? .unavailable : .other
         }
         return SQLError(kind: kind, code: sqlstate, message: message)

@@ -338,7 +338,8 @@ final class SQLiteConnection: SQLConnection, PooledConnection {
         switch code {
         case constraintPrimaryKey, constraintUnique: kind = .uniqueViolation
         case _ where code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED: kind = .busy
-        case _ where code & 0xff == SQLITE_CANTOPEN: kind = .unavailable
+        // The file cannot be opened or written (disk full, I/O error, read-only), or memory ran out: a later try may work.
+        case _ where [SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_NOMEM].contains(code & 0xff): kind = .unavailable
         default: kind = .other
         }
         return SQLError(kind: kind, code: name(of: code), message: message)

@@ -141,6 +141,30 @@ struct SQLDatabaseTests {
         }
     }
 
+    @Test("a database that is full, read-only for the moment or timed out is 'unavailable' (try later), not a refusal for good",
+          arguments: TestDatabases.available)
+    func passingFailuresAreUnavailable(kind: TestDatabaseKind) async throws {
+        try await TestDatabases.with(kind) { (db) async throws in
+            try await db.execute("CREATE TABLE notes (body TEXT)")
+            let big = Value.string(String(repeating: "x", count: 200_000))
+            let insert = "INSERT INTO notes (body) VALUES ($1)"
+            let attempts: [(code: String, statements: [String])] = kind == .sqlite
+                ? [("SQLITE_FULL", ["PRAGMA max_page_count = 4", insert])]
+                : [("57014", ["SET LOCAL statement_timeout = 1", "SELECT pg_sleep(1)"]),
+                   ("25006", ["SET LOCAL transaction_read_only = on", insert])]
+            for attempt in attempts {
+                let statements = attempt.statements
+                let error = await #expect(throws: SQLError.self) {
+                    try await db.transaction { c in
+                        for sql in statements { _ = try c.query(sql, sql == insert ? [big] : []) }
+                    }
+                }
+                #expect(error?.kind == .unavailable, "\(attempt.code): \(String(describing: error))")
+                #expect(error?.code == attempt.code)
+            }
+        }
+    }
+
     @Test("a transaction commits, and rolls back when its body throws", arguments: TestDatabases.available)
     func transactions(kind: TestDatabaseKind) async throws {
         struct Abort: Error {}
