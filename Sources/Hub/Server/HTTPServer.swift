@@ -121,9 +121,9 @@ struct HTTPServer {
         // A caller's credentials, in headers or the query, are for the flow's `if:` to check, not
         // for the database and the dashboard's run pages: stored events carry them as "[redacted]".
         let allHeaders: [String: Value] = incoming.headers.mapValues(Value.string)
-        let storedHeaders: [String: Value] = incoming.headers.redactingCredentials().mapValues(Value.string)
+        let storedHeaders: [String: Value] = incoming.headers.redactingCredentials(inQuery: false).mapValues(Value.string)
         let allQuery: [String: Value] = incoming.query.mapValues(Value.string)
-        let storedQuery: [String: Value] = incoming.query.redactingCredentials().mapValues(Value.string)
+        let storedQuery: [String: Value] = incoming.query.redactingCredentials(inQuery: true).mapValues(Value.string)
         let screened = Value.object(["body": body, "query": .object(allQuery), "headers": .object(allHeaders)])
         let stored = Value.object(["body": body, "query": .object(storedQuery), "headers": .object(storedHeaders)])
         do {
@@ -162,19 +162,33 @@ struct HTTPServer {
 }
 
 extension [String: String] {
-    /// Parts of a name that make it a credential's: `Authorization`, `Cookie`, `X-Api-Key`,
-    /// `?access_token=`, `X-Hub-Signature-256`. Read by parts, so `?session=2026-12-01`,
-    /// `?author=` and `?keyword=` stay data.
-    static let credentialParts: Set<String> = ["auth", "authorization", "cookie", "key", "token", "secret", "signature", "sig",
-                                               "password", "passwd", "pwd", "jwt", "bearer", "sid", "sessionid"]
-    /// Run-together names ending in one of these (`apikey`, `accesstoken`, `clientsecret`) count too.
-    static let credentialEndings = ["key", "token", "secret", "signature", "password"]
+    /// Headers are rarely data: any whose name contains one of these carries a credential
+    /// (`Authorization`, `X-Authentication`, `Cookie`, `X-Api-Key`, `X-Session`, `X-Hub-Signature-256`).
+    static let credentialWords = ["auth", "cookie", "key", "token", "secret", "signature", "password", "passphrase", "session", "jwt", "bearer"]
 
-    /// Whether a header or query parameter name carries a credential (`Idempotency-Key` does not).
-    static func namesCredential(_ name: String) -> Bool {
+    /// Query parameters are often data (`?session=2026-12-01`, `?author=`, `?keyword=`), so their
+    /// names are read by parts: a part that is, or ends in, one of these words (`api_key`,
+    /// `accessToken`, `client_secret`, `x-api-keys`), starts like `auth` (`auth`, `authorization`,
+    /// `authentication`, but not `author`), or a session id.
+    static let credentialEndings = ["key", "keys", "token", "tokens", "secret", "secrets", "signature", "sig", "password", "passwd", "pwd",
+                                    "passphrase", "cookie", "cookies", "jwt", "bearer"]
+
+    /// Whether a header (`inQuery` false) or query parameter name carries a credential (`Idempotency-Key` does not).
+    static func namesCredential(_ name: String, inQuery: Bool) -> Bool {
         let lowered = name.lowercased()
         guard lowered != "idempotency-key" else { return false }
-        // Split on punctuation and at lower-to-upper case changes: "X-Api-Key", "api_key", "accessToken".
+        guard inQuery else { return credentialWords.contains(where: lowered.contains) }
+        let parts = nameParts(name)
+        if parts.contains(where: { part in
+            credentialEndings.contains(where: part.hasSuffix)
+                || (part.hasPrefix("auth") && !part.hasPrefix("author")) || part.hasPrefix("authoris") || part.hasPrefix("authoriz")
+        }) { return true }
+        // "sid", "session_id", "sessionId", "PHPSESSID".
+        return parts.contains("sid") || parts.joined().contains("sessionid") || parts.joined().contains("sessid")
+    }
+
+    /// A name split on punctuation and at lower-to-upper case changes: "X-Api-Key", "api_key", "accessToken".
+    static func nameParts(_ name: String) -> [String] {
         var parts: [String] = [], current = ""
         var previousLower = false
         for character in name {
@@ -192,16 +206,14 @@ extension [String: String] {
             previousLower = character.isLowercase
         }
         if !current.isEmpty { parts.append(current.lowercased()) }
-        if parts.contains(where: { credentialParts.contains($0) || credentialEndings.contains(where: $0.hasSuffix) }) { return true }
-        // "session_id", "Session-ID": the two parts together.
-        return parts.joined().contains("sessionid")
+        return parts
     }
 
     /// The headers (or query parameters) with every credential's value replaced by "[redacted]";
     /// names are kept as given.
-    func redactingCredentials() -> [String: String] {
+    func redactingCredentials(inQuery: Bool) -> [String: String] {
         var fields = self
-        for name in keys where Self.namesCredential(name) { fields[name] = "[redacted]" }
+        for name in keys where Self.namesCredential(name, inQuery: inQuery) { fields[name] = "[redacted]" }
         return fields
     }
 }

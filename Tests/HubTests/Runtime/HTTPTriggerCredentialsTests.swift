@@ -26,7 +26,8 @@ import Testing
         func post(key: String, id: String) async -> (status: Int, body: String)? {
             await FaultHTTP.post(url, body: Data(#"{"n":1}"#.utf8), headers: [
                 "Content-Type": "application/json", "X-Api-Key": key, "Authorization": "Bearer tok-AUTH-42",
-                "X-Webhook-Secret": "sec-HOOK-42", "Idempotency-Key": id, "X-Trace": "visible"])
+                "X-Webhook-Secret": "sec-HOOK-42", "X-Authentication": "tok-AUTHN-42", "X-Session": "ses-SESSION-42",
+                "Idempotency-Key": id, "X-Trace": "visible"])
         }
         #expect(await post(key: "open-sesame", id: "right")?.body.contains(#""runs":1"#) == true)
         #expect(await post(key: "guess", id: "wrong")?.body.contains(#""runs":0"#) == true)
@@ -37,7 +38,7 @@ import Testing
         let results = try await store.database.query("SELECT result FROM hub_run_steps").compactMap { $0["result"]?.text }
         #expect(payloads.count == 1 && results.count == 1)
         for text in payloads + results {
-            for secret in ["open-sesame", "tok-AUTH-42", "sec-HOOK-42"] { #expect(!text.contains(secret), "\(secret) stored: \(text)") }
+            for secret in ["open-sesame", "tok-AUTH-42", "sec-HOOK-42", "tok-AUTHN-42", "ses-SESSION-42"] { #expect(!text.contains(secret), "\(secret) stored: \(text)") }
         }
         let headers = try Value(json: payloads[0])["headers"]
         #expect(headers?["x-api-key"] == "[redacted]")
@@ -94,5 +95,22 @@ import Testing
         await store.close()
         hub.kill(SIGTERM)
         #expect(try await hub.waitForExit() == 0)
+    }
+
+    @Test("every header naming a credential is hidden; query parameters are read by parts, so data named like a session stays")
+    func whichNamesAreCredentials() {
+        let headers = ["Authorization", "Proxy-Authorization", "X-Authentication", "Cookie", "Set-Cookie", "X-Api-Key", "X-API-KEY",
+                       "X-Auth-Token", "X-Telegram-Bot-Api-Secret-Token", "X-Hub-Signature-256", "X-Webhook-Secret", "Signature",
+                       "X-Session", "X-Session-Id", "X-CSRF-Token", "X-Amz-Security-Token", "X-Goog-Api-Key", "X-Passphrase"]
+        for name in headers { #expect([String: String].namesCredential(name, inQuery: false), "\(name)") }
+        #expect(![String: String].namesCredential("Idempotency-Key", inQuery: false))
+        #expect(![String: String].namesCredential("X-Trace", inQuery: false))
+        let credentials = ["token", "api_key", "apikey", "APIKEY", "Api_Key", "access_token", "accessToken", "client_secret", "secrets",
+                           "x-api-keys", "signature", "sig", "password", "PASSWORD", "passphrase", "auth", "authorization", "authentication",
+                           "session_id", "sessionId", "PHPSESSID", "sid", "jwt", "cookies"]
+        for name in credentials { #expect([String: String].namesCredential(name, inQuery: true), "\(name)") }
+        for name in ["session", "session_date", "author", "authors", "keyword", "lead", "utm_source", "sort"] {
+            #expect(![String: String].namesCredential(name, inQuery: true), "\(name)")
+        }
     }
 }
