@@ -6,7 +6,8 @@ import Testing
 /// model, which may still hand it over.
 @Suite struct HumanRequestTests {
     @Test(arguments: ["оператор", "Оператор!", "позовите оператора", "Позовите, пожалуйста, оператора",
-                      "хочу поговорить с живым человеком", "Переключите на оператора", "Нужен менеджер", "I want to talk to a human"])
+                      "хочу поговорить с живым человеком", "Переключите на оператора", "Нужен менеджер", "I want to talk to a human",
+                      "Я хочу поговорить с оператором", "живой человек", "Оператор, пожалуйста!", "Можно оператора?"])
     func aRequestForAPersonHandsOver(_ text: String) {
         #expect(HumanRequest.matches(text))
     }
