@@ -37,7 +37,7 @@ import Testing
         """
 
     /// How far a run got before it was orphaned.
-    enum Progress: Sendable { case nothing, aStepDone, aFailedTry }
+    enum Progress: Sendable { case nothing, aStepDone, aFailedTry, aFailedTryJustNow }
 
     /// Age of the slot, progress, how long ago the run was queued, made by the schedule (else by hand), outcome.
     static let cases: [(TimeInterval, Progress, TimeInterval, Bool, String)] = [
@@ -45,6 +45,8 @@ import Testing
         (20 * 3600.0, .aStepDone, 20 * 3600.0, true, "completed"),  // its meeting was made: it goes on to post
         // Zoom failed at 18:00, the hub was down until morning: a failed try is no progress.
         (20 * 3600.0, .aFailedTry, 20 * 3600.0, true, "failed"),
+        // Caught up at 18:45, Zoom down until after 19:00: still trying, so it goes on past its grace.
+        (3600.0 + 120, .aFailedTryJustNow, 900, true, "completed"),
         (60.0, .nothing, 60.0, true, "completed"),
         (3600.0 + 30, .nothing, 0, true, "completed"),  // taken by a catch-up at the end of its grace: not refused for the wait
         (2 * 3600.0 - 60, .nothing, 3600.0, true, "failed"),  // taken at the end of its grace, orphaned an hour: no second grace
@@ -76,10 +78,10 @@ import Testing
                 try await store.database.execute(
                     "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, result, updated_at) VALUES ($1, 'meeting', 0, 'completed', 0, $2, 0)",
                     [.string(runID), .string(#"{"values":{"link":"https://zoom.example/j/1"}}"#)])
-            case .aFailedTry:
+            case .aFailedTry, .aFailedTryJustNow:
                 try await store.database.execute(
-                    "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, error, updated_at) VALUES ($1, 'meeting', 0, 'failed', 1, 'zoom-503', 0)",
-                    [.string(runID)])
+                    "INSERT INTO hub_run_steps (run_id, step_id, step_index, status, attempts, error, updated_at) VALUES ($1, 'meeting', 0, 'failed', 1, 'zoom-503', $2)",
+                    [.string(runID), .millis(progress == .aFailedTry ? 0 : Store.now() - 60_000)])
             }
             let task = Task { try await worker.run() }
             // A failed one is reported: the reporter's run completes too.
@@ -96,6 +98,7 @@ import Testing
             } else {
                 #expect(run.error == nil)
                 #expect(steps == ["meeting", "post"])
+                if progress == .aFailedTryJustNow { #expect(run.status == "completed") }
             }
         }
     }
