@@ -36,6 +36,10 @@ import Testing
         let readerJSON = CheckReport.json(reader)
         #expect(readerText.contains("hub.yaml:4:22: error: invalid YAML: control characters are not allowed (U+007F) [yaml-syntax]"), "\(readerText)")
         #expect(!readerText.contains("ABC") && !readerJSON.contains("ABC"), "\(readerText)\n\(readerJSON)")
+        // Saved with Windows line ends and a heart on the way, it is the same place.
+        let crlf = "connectors:\r\n  bot: # ❤️\r\n    type: telegram\r\n    token: 123456:ABC\u{7f}def\r\n"
+        let (_, crlfReader) = compiler.compileConfig(crlf, file: "hub.yaml")
+        #expect(CheckReport.text(crlfReader, sources: ["hub.yaml": crlf], fileCount: 1).contains("hub.yaml:4:22: error: invalid YAML"))
     }
 
     /// The path is shown on the dashboard and stored with each event: a secret must not be in it.

@@ -142,12 +142,13 @@ extension SourceNode {
         }
     }
 
-    /// The line and column (in characters, from 1) of the reader's offset into `text`.
+    /// The line and column (from 1) of the reader's offset into `text`, which Yams counts in
+    /// Characters (a CRLF or an emoji with a modifier is one).
     static func readerLocation(_ offset: Int?, in text: String, file: String) -> SourceLocation {
         guard let offset, offset >= 0 else { return SourceLocation(file: file, line: 1, column: 1) }
         var line = 1, column = 1
-        for character in text.unicodeScalars.prefix(offset) {
-            if character == "\n" { line += 1; column = 1 } else { column += 1 }
+        for character in text.prefix(offset) {
+            if character.isNewline { line += 1; column = 1 } else { column += 1 }
         }
         return SourceLocation(file: file, line: line, column: column)
     }
