@@ -70,6 +70,7 @@ import Testing
         #expect(try await hub.mode(Self.boris.id) == "operator")
 
         // 5. Operator replies reach the right client only: to Anna's copy, then to Boris's header.
+        try await hub.waitUntilLogged(borisHeader.messageID)
         await telegram.operatorReplies(inChat: Self.operatorsChatID, to: annaCopy.messageID, text: "Анна, ссылка придёт в группу в 18:00", from: Self.operatorUser)
         let toAnna = try await hub.eventually { telegram.messages(to: Self.anna.id).first { $0.method == "copyMessage" } }
         #expect(toAnna.text == "Анна, ссылка придёт в группу в 18:00")
@@ -186,6 +187,7 @@ import Testing
         #expect(telegram.messages(to: Self.carol.id).last?.text?.hasPrefix("Передаю чат оператору") == true)
         #expect(telegram.callbackAnswers.count == 1)
         #expect(try await hub.mode(Self.carol.id) == "operator")
+        try await hub.waitUntilLogged(pressed.messageID)
         await telegram.operatorReplies(inChat: Self.operatorsChatID, to: pressed.messageID, text: "Здравствуйте, чем помочь?", from: Self.operatorUser)
         _ = try await hub.eventually { telegram.messages(to: Self.carol.id).first { $0.text == "Здравствуйте, чем помочь?" } }
         #expect(try await hub.store.runs(status: "failed").isEmpty)
@@ -303,10 +305,15 @@ import Testing
         #expect(told.text?.hasPrefix("Я понимаю команды /start и /close.") == true, "\(told.text ?? "")")
         #expect(told.text?.contains("/offer") == true)
         #expect(told.text?.contains("/contacts") == true)
-        await telegram.userSends("/help@session_hub_bot", from: Self.carol)
-        _ = try await hub.eventually { telegram.messages(to: Self.carol.id).count == 2 ? true : nil }
-        #expect(try await hub.mode(Self.carol.id) != "operator")
         #expect(hub.relayed(from: Self.carol.id).isEmpty)
+        // With an operator on the chat the bot still answers it, and the chat stays with the operator.
+        await telegram.userSends("позовите оператора", from: Self.carol)
+        _ = try await hub.eventually { try await hub.mode(Self.carol.id) == "operator" ? true : nil }
+        await telegram.userSends("/help@session_hub_bot", from: Self.carol)
+        _ = try await hub.eventually { () -> Bool? in
+            telegram.messages(to: Self.carol.id).filter { $0.text?.hasPrefix("Я понимаю команды /start и /close.") == true }.count == 2 ? true : nil
+        }
+        #expect(try await hub.mode(Self.carol.id) == "operator")
         #expect(try await hub.store.runs(status: "failed").isEmpty)
         try await hub.stop()
     }
@@ -318,6 +325,7 @@ import Testing
         let telegram = hub.telegram
         await telegram.userSends("оператор", from: Self.anna)
         let copy = try await hub.eventually { hub.relayed(from: Self.anna.id).first }
+        try await hub.waitUntilLogged(copy.messageID)
         await telegram.userBlocksBot(Self.anna)
         let receivedBefore = telegram.messages(to: Self.anna.id).count
         await telegram.operatorReplies(inChat: Self.operatorsChatID, to: copy.messageID, text: "Анна, вот ответ", from: Self.operatorUser)
@@ -436,6 +444,17 @@ struct SupportHub {
     }
 
     /// The chat's mode in the database.
+    /// Waits until the relay of an operators' chat message (a copy or its header) is logged: it is
+    /// logged just after it is sent, and an operator's reply finds its client from then on.
+    func waitUntilLogged(_ operatorsMessageID: Int64) async throws {
+        _ = try await eventually { () -> Bool? in
+            let logged = try await store.database.query(
+                "SELECT 1 FROM funnel_support_messages WHERE operators_message_id = $1 OR header_message_id = $1",
+                [.number(Double(operatorsMessageID))])
+            return logged.isEmpty ? nil : true
+        }
+    }
+
     func mode(_ clientID: Int64) async throws -> String? {
         try await store.database.query("SELECT mode FROM funnel_support_threads WHERE telegram_id = $1", [.number(Double(clientID))])
             .first?["mode"]?.stringValue
