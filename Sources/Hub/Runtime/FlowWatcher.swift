@@ -44,14 +44,17 @@ final class FlowWatcher: Service {
     func run() async throws {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP)
-        source.setEventHandler { [self] in
-            hungUp.store(true, ordering: .relaxed)
-            hangup.signal()
-        }
+        source.setEventHandler { [self] in hangUp() }
         source.resume()
         defer { source.cancel() }
         let fingerprint = loaded ?? Self.fingerprint(paths)
         try? await cancelWhenGracefulShutdown { try await self.watch(from: fingerprint) }
+    }
+
+    /// What SIGHUP does: reload at once, whatever the files look like.
+    func hangUp() {
+        hungUp.store(true, ordering: .relaxed)
+        hangup.signal()
     }
 
     private func watch(from start: [String]) async throws {
