@@ -109,15 +109,15 @@ struct HTTPServer {
         }
         // The delivery's own key, when it has one: a key too long to store would fail every
         // delivery for good (PostgreSQL's unique index cannot hold a few kilobytes).
-        let keyHeader = HTTPServer.deliveryKeyHeaders.first { incoming.headers[$0.lowercased()] != nil }
-        if let keyHeader, incoming.headers[keyHeader.lowercased()]!.unicodeScalars.count > HTTPServer.maxDeliveryKey {
-            return HTTPServer.text(.badRequest, "the \(keyHeader) header is longer than \(HTTPServer.maxDeliveryKey) characters\n")
+        let delivery = HTTPServer.deliveryKeyHeaders.lazy.compactMap { name in incoming.headers[name.lowercased()].map { (name: name, key: $0) } }.first
+        if let delivery, delivery.key.unicodeScalars.count > HTTPServer.maxDeliveryKey {
+            return HTTPServer.text(.badRequest, "the \(delivery.name) header is longer than \(HTTPServer.maxDeliveryKey) characters\n")
         }
         // An empty key (a sender's template that rendered nothing) would make every later delivery a duplicate.
-        if let keyHeader, incoming.headers[keyHeader.lowercased()]!.trimmingCharacters(in: .whitespaces).isEmpty {
-            return HTTPServer.text(.badRequest, "the \(keyHeader) header is empty\n")
+        if let delivery, delivery.key.trimmingCharacters(in: .whitespaces).isEmpty {
+            return HTTPServer.text(.badRequest, "the \(delivery.name) header is empty\n")
         }
-        let dedupKey = keyHeader.map { incoming.headers[$0.lowercased()]! } ?? UUID().uuidString
+        let dedupKey = delivery?.key ?? UUID().uuidString
         // A caller's credentials, in headers or the query, are for the flow's `if:` to check, not
         // for the database and the dashboard's run pages: stored events carry them as "[redacted]".
         let allHeaders: [String: Value] = incoming.headers.mapValues(Value.string)
